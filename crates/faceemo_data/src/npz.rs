@@ -1,0 +1,524 @@
+//! Reading one split file: an NPZ archive with `features`, `logits` and `probs`.
+//!
+//! Each member's `.npy` header is checked against the member's size before any data is
+//! allocated, so a corrupt or hostile file is an error, never an out-of-memory abort.
+//! Data is read with `ndarray-npy` straight into the final buffer (no second copy for
+//! C-order float32, the release's layout).
+
+use std::io::{Cursor, Read, Seek};
+use std::path::Path;
+
+use ndarray::{Array2, ShapeBuilder as _};
+use ndarray_npy::ReadableElement as _;
+use ndarray_npy::npy::header::{Header, Layout};
+use py_literal::Value as PyValue;
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+use crate::DataError;
+
+/// The arrays of one split file.
+#[derive(Clone, Debug)]
+pub struct SplitArrays {
+    /// CLS features, `(rows, width)`.
+    pub features: Array2<f32>,
+    /// Classifier logits, `(rows, classes)`.
+    pub logits: Array2<f32>,
+    /// Softmax probabilities, `(rows, classes)`.
+    pub probs: Array2<f32>,
+    /// Per-row sample ids, when the archive carries a `sample_id`/`sample_ids` array.
+    pub sample_ids: Option<Vec<String>>,
+    /// Conversions made while reading (e.g. float64 to float32), for the user to see.
+    pub notes: Vec<String>,
+}
+
+impl SplitArrays {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.features.nrows()
+    }
+}
+
+/// Names under which a per-row sample-id array may be stored.
+const SAMPLE_ID_ARRAYS: [&str; 3] = ["sample_id", "sample_ids", "ids"];
+
+/// The largest `.npy` header accepted (numpy itself writes a few hundred bytes).
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// The most a deflated member can expand (deflate's limit is about 1032:1).
+const MAX_DEFLATE_RATIO: u64 = 1100;
+
+/// Reads a split file from disk.
+pub fn read_split_file(path: &Path) -> Result<SplitArrays, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_split_arrays(std::io::BufReader::with_capacity(1 << 20, file), path)
+}
+
+/// Reads a split from any seekable reader; `path` is only used in messages.
+pub fn read_split_arrays<R: Read + Seek>(reader: R, path: &Path) -> Result<SplitArrays, DataError> {
+    let mut zip = ZipArchive::new(reader).map_err(|source| DataError::NotZip {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut archive = Archive {
+        zip: &mut zip,
+        path,
+        notes: Vec::new(),
+    };
+    let features = archive.read_float_matrix("features")?;
+    let logits = archive.read_float_matrix("logits")?;
+    let probs = archive.read_float_matrix("probs")?;
+    let sample_ids = archive.read_sample_ids()?;
+
+    let rows = features.nrows();
+    let mut counts = vec![
+        ("features", rows),
+        ("logits", logits.nrows()),
+        ("probs", probs.nrows()),
+    ];
+    if let Some(ids) = &sample_ids {
+        counts.push(("sample ids", ids.len()));
+    }
+    if counts.iter().any(|(_, n)| *n != rows) {
+        return Err(DataError::RowCountMismatch {
+            path: path.to_owned(),
+            details: describe_counts(&counts),
+        });
+    }
+    if rows == 0 {
+        return Err(DataError::EmptySplit {
+            path: path.to_owned(),
+        });
+    }
+    if logits.ncols() != probs.ncols() {
+        return Err(DataError::WrongShape {
+            path: path.to_owned(),
+            array: "probs".to_owned(),
+            shape: probs.shape().to_vec(),
+            expected: "as many columns as logits",
+        });
+    }
+    Ok(SplitArrays {
+        features,
+        logits,
+        probs,
+        sample_ids,
+        notes: archive.notes,
+    })
+}
+
+fn describe_counts(counts: &[(&str, usize)]) -> String {
+    counts
+        .iter()
+        .map(|(name, n)| format!("{name}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Archive<'a, R: Read + Seek> {
+    zip: &'a mut ZipArchive<R>,
+    path: &'a Path,
+    notes: Vec<String>,
+}
+
+/// A member opened and its header checked: the data bytes are next in `reader`.
+struct OpenMember<'z> {
+    reader: Box<dyn Read + 'z>,
+    header: Header,
+    data_bytes: u64,
+}
+
+impl<R: Read + Seek> Archive<'_, R> {
+    fn member_index(&self, name: &str) -> Option<usize> {
+        self.zip
+            .index_for_name(name)
+            .or_else(|| self.zip.index_for_name(&format!("{name}.npy")))
+    }
+
+    fn member_names(&self) -> String {
+        let mut names: Vec<&str> = self.zip.file_names().collect();
+        names.sort_unstable();
+        if names.is_empty() {
+            "no members".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn open_member(&mut self, array: &str, index: usize) -> Result<OpenMember<'_>, DataError> {
+        let path = self.path.to_owned();
+        let member_error = |source: ZipError| DataError::Member {
+            path: path.clone(),
+            array: array.to_owned(),
+            source,
+        };
+        let not_npy = |reason: String| DataError::NotNpy {
+            path: path.clone(),
+            array: array.to_owned(),
+            reason,
+        };
+        let mut member = self.zip.by_index(index).map_err(member_error)?;
+        let declared = member.size();
+        let compressed = member.compressed_size();
+        if declared
+            > compressed
+                .saturating_mul(MAX_DEFLATE_RATIO)
+                .saturating_add(4096)
+        {
+            return Err(not_npy(format!(
+                "declares {declared} bytes from {compressed} compressed bytes"
+            )));
+        }
+        // Magic string, version, header length: checked before anything is allocated.
+        let mut prelude = [0u8; 12];
+        member
+            .read_exact(&mut prelude[..8])
+            .map_err(|e| not_npy(format!("too short for a .npy header: {e}")))?;
+        if &prelude[..6] != b"\x93NUMPY" {
+            return Err(not_npy("missing the \\x93NUMPY magic string".to_owned()));
+        }
+        let (prelude_len, header_len) = match prelude[6] {
+            1 => {
+                member
+                    .read_exact(&mut prelude[8..10])
+                    .map_err(|e| not_npy(format!("truncated header: {e}")))?;
+                (10, u64::from(u16::from_le_bytes([prelude[8], prelude[9]])))
+            }
+            2 | 3 => {
+                member
+                    .read_exact(&mut prelude[8..12])
+                    .map_err(|e| not_npy(format!("truncated header: {e}")))?;
+                let bytes = [prelude[8], prelude[9], prelude[10], prelude[11]];
+                (12, u64::from(u32::from_le_bytes(bytes)))
+            }
+            version => return Err(not_npy(format!("unsupported .npy version {version}"))),
+        };
+        if header_len > MAX_HEADER_BYTES as u64 {
+            return Err(not_npy(format!("header of {header_len} bytes is too long")));
+        }
+        let mut header_bytes = prelude[..prelude_len].to_vec();
+        let mut rest = vec![0u8; header_len as usize];
+        member
+            .read_exact(&mut rest)
+            .map_err(|e| not_npy(format!("truncated header: {e}")))?;
+        header_bytes.extend_from_slice(&rest);
+        let header = Header::from_reader(&mut Cursor::new(&header_bytes))
+            .map_err(|e| not_npy(format!("bad header: {e}")))?;
+        let data_bytes = declared.saturating_sub(header_bytes.len() as u64);
+        Ok(OpenMember {
+            reader: Box::new(member),
+            header,
+            data_bytes,
+        })
+    }
+
+    fn read_float_matrix(&mut self, array: &str) -> Result<Array2<f32>, DataError> {
+        let index = self
+            .member_index(array)
+            .ok_or_else(|| DataError::MissingArray {
+                path: self.path.to_owned(),
+                array: array.to_owned(),
+                found: self.member_names(),
+            })?;
+        let path = self.path.to_owned();
+        let OpenMember {
+            reader,
+            header,
+            data_bytes,
+        } = self.open_member(array, index)?;
+        let Some(dtype) = FloatDtype::from_descriptor(&header.type_descriptor) else {
+            return Err(DataError::WrongDtype {
+                path,
+                array: array.to_owned(),
+                dtype: header.type_descriptor.to_string(),
+                expected: "float32, float64 or float16",
+            });
+        };
+        let &[rows, cols] = header.shape.as_slice() else {
+            return Err(DataError::WrongShape {
+                path,
+                array: array.to_owned(),
+                shape: header.shape.clone(),
+                expected: "2 dimensions (rows, columns)",
+            });
+        };
+        if cols == 0 {
+            return Err(DataError::WrongShape {
+                path,
+                array: array.to_owned(),
+                shape: header.shape.clone(),
+                expected: "at least one column",
+            });
+        }
+        let len = rows.checked_mul(cols);
+        let expected_bytes = len.and_then(|n| n.checked_mul(dtype.item_bytes()));
+        if expected_bytes.map(|b| b as u64) != Some(data_bytes) {
+            return Err(DataError::SizeMismatch {
+                path,
+                array: array.to_owned(),
+                expected_bytes: expected_bytes.map_or(u64::MAX, |b| b as u64),
+                actual_bytes: data_bytes,
+            });
+        }
+        let len = rows * cols;
+        let fortran = matches!(header.layout, Layout::Fortran);
+        let data = read_floats(reader, &header.type_descriptor, dtype, len).map_err(|e| {
+            DataError::NotNpy {
+                path: path.clone(),
+                array: array.to_owned(),
+                reason: format!("bad data: {e}"),
+            }
+        })?;
+        if dtype != FloatDtype::F32 {
+            self.notes.push(format!(
+                "{}: {array} stored as {}, converted to float32",
+                display_name(&path),
+                dtype.name()
+            ));
+        }
+        let matrix = Array2::from_shape_vec((rows, cols).set_f(fortran), data).map_err(|e| {
+            DataError::NotNpy {
+                path: path.clone(),
+                array: array.to_owned(),
+                reason: format!("shape does not fit data: {e}"),
+            }
+        })?;
+        Ok(if fortran {
+            matrix.as_standard_layout().into_owned()
+        } else {
+            matrix
+        })
+    }
+
+    fn read_sample_ids(&mut self) -> Result<Option<Vec<String>>, DataError> {
+        let Some((name, index)) = SAMPLE_ID_ARRAYS
+            .iter()
+            .find_map(|name| self.member_index(name).map(|index| (*name, index)))
+        else {
+            return Ok(None);
+        };
+        let path = self.path.to_owned();
+        let mut member = self.open_member(name, index)?;
+        let &[rows] = member.header.shape.as_slice() else {
+            return Err(DataError::WrongShape {
+                path,
+                array: name.to_owned(),
+                shape: member.header.shape.clone(),
+                expected: "1 dimension (one id per row)",
+            });
+        };
+        let descriptor = member.header.type_descriptor.to_string();
+        let Some(kind) = IdDtype::from_descriptor(&member.header.type_descriptor) else {
+            return Err(DataError::WrongDtype {
+                path,
+                array: name.to_owned(),
+                dtype: descriptor,
+                expected: "strings (<U, |S) or integers",
+            });
+        };
+        let expected_bytes = rows.checked_mul(kind.item_bytes());
+        if expected_bytes.map(|b| b as u64) != Some(member.data_bytes) {
+            return Err(DataError::SizeMismatch {
+                path,
+                array: name.to_owned(),
+                expected_bytes: expected_bytes.map_or(u64::MAX, |b| b as u64),
+                actual_bytes: member.data_bytes,
+            });
+        }
+        let mut bytes = vec![0u8; member.data_bytes as usize];
+        member
+            .reader
+            .read_exact(&mut bytes)
+            .map_err(|e| DataError::NotNpy {
+                path: path.clone(),
+                array: name.to_owned(),
+                reason: format!("bad data: {e}"),
+            })?;
+        Ok(Some(
+            bytes
+                .chunks_exact(kind.item_bytes().max(1))
+                .map(|item| kind.decode(item))
+                .collect(),
+        ))
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatDtype {
+    F16 { little_endian: bool },
+    F32,
+    F64,
+}
+
+impl FloatDtype {
+    fn from_descriptor(descriptor: &PyValue) -> Option<Self> {
+        let PyValue::String(text) = descriptor else {
+            return None;
+        };
+        match text.as_str() {
+            "<f4" | ">f4" => Some(Self::F32),
+            "<f8" | ">f8" => Some(Self::F64),
+            "<f2" => Some(Self::F16 {
+                little_endian: true,
+            }),
+            ">f2" => Some(Self::F16 {
+                little_endian: false,
+            }),
+            _ => None,
+        }
+    }
+
+    fn item_bytes(self) -> usize {
+        match self {
+            Self::F16 { .. } => 2,
+            Self::F32 => 4,
+            Self::F64 => 8,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::F16 { .. } => "float16",
+            Self::F32 => "float32",
+            Self::F64 => "float64",
+        }
+    }
+}
+
+fn read_floats(
+    reader: impl Read,
+    descriptor: &PyValue,
+    dtype: FloatDtype,
+    len: usize,
+) -> Result<Vec<f32>, ndarray_npy::ReadDataError> {
+    Ok(match dtype {
+        FloatDtype::F32 => f32::read_to_end_exact_vec(reader, descriptor, len)?,
+        FloatDtype::F64 => f64::read_to_end_exact_vec(reader, descriptor, len)?
+            .into_iter()
+            .map(|x| x as f32)
+            .collect(),
+        FloatDtype::F16 { little_endian } => {
+            let bits_descriptor = PyValue::String(if little_endian { "<u2" } else { ">u2" }.into());
+            u16::read_to_end_exact_vec(reader, &bits_descriptor, len)?
+                .into_iter()
+                .map(|bits| half::f16::from_bits(bits).to_f32())
+                .collect()
+        }
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum IdDtype {
+    /// numpy `<U{n}`: `n` UTF-32 code units per item.
+    Unicode { chars: usize, little_endian: bool },
+    /// numpy `|S{n}`: `n` bytes per item.
+    Bytes { len: usize },
+    /// Signed or unsigned integers of `bytes` width.
+    Int {
+        bytes: usize,
+        signed: bool,
+        little_endian: bool,
+    },
+}
+
+impl IdDtype {
+    fn from_descriptor(descriptor: &PyValue) -> Option<Self> {
+        let PyValue::String(text) = descriptor else {
+            return None;
+        };
+        let mut chars = text.chars();
+        let order = chars.next()?;
+        let kind = chars.next()?;
+        let width: usize = chars.as_str().parse().ok()?;
+        let little_endian = order != '>';
+        match kind {
+            'U' => Some(Self::Unicode {
+                chars: width,
+                little_endian,
+            }),
+            'S' | 'a' => Some(Self::Bytes { len: width }),
+            'i' | 'u' if matches!(width, 1 | 2 | 4 | 8) => Some(Self::Int {
+                bytes: width,
+                signed: kind == 'i',
+                little_endian,
+            }),
+            _ => None,
+        }
+    }
+
+    fn item_bytes(self) -> usize {
+        match self {
+            Self::Unicode { chars, .. } => chars * 4,
+            Self::Bytes { len } => len,
+            Self::Int { bytes, .. } => bytes,
+        }
+    }
+
+    fn decode(self, item: &[u8]) -> String {
+        match self {
+            Self::Unicode { little_endian, .. } => item
+                .chunks_exact(4)
+                .map(|c| {
+                    let code = if little_endian {
+                        u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+                    } else {
+                        u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+                    };
+                    char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+                })
+                .take_while(|c| *c != '\0')
+                .collect(),
+            Self::Bytes { .. } => {
+                let end = item.iter().position(|b| *b == 0).unwrap_or(item.len());
+                String::from_utf8_lossy(item.get(..end).unwrap_or(item)).into_owned()
+            }
+            Self::Int {
+                signed,
+                little_endian,
+                ..
+            } => {
+                let mut wide = [0u8; 8];
+                let fill = if signed && item_is_negative(item, little_endian) {
+                    0xff
+                } else {
+                    0
+                };
+                wide.fill(fill);
+                if little_endian {
+                    wide[..item.len()].copy_from_slice(item);
+                    if signed {
+                        i64::from_le_bytes(wide).to_string()
+                    } else {
+                        u64::from_le_bytes(wide).to_string()
+                    }
+                } else {
+                    wide[8 - item.len()..].copy_from_slice(item);
+                    if signed {
+                        i64::from_be_bytes(wide).to_string()
+                    } else {
+                        u64::from_be_bytes(wide).to_string()
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn item_is_negative(item: &[u8], little_endian: bool) -> bool {
+    let top = if little_endian {
+        item.last()
+    } else {
+        item.first()
+    };
+    top.is_some_and(|b| b & 0x80 != 0)
+}

@@ -1,0 +1,234 @@
+//! The `faceemo` command line, run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use faceemo_testhub::{Faults, LocalHub, RepoKindPath, ServedRepo};
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data")
+}
+
+/// `faceemo` with an isolated Hugging Face cache and no route to the real hub.
+fn faceemo(cache: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faceemo"));
+    command
+        .env_remove("HF_HOME")
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_OFFLINE")
+        .env("HF_HUB_CACHE", cache)
+        .env("HF_ENDPOINT", "http://127.0.0.1:1");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("faceemo runs")
+}
+
+fn json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "faceemo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn info_json_on_the_demo_set_has_the_documented_keys() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let report = json(&run(
+        faceemo(cache.path()).args(["info", "--demo", "--json"])
+    ));
+    assert_eq!(report["synthetic"], true);
+    let splits = report["splits"].as_array().expect("splits");
+    assert_eq!(splits.len(), 4);
+    for split in splits {
+        for key in [
+            "name",
+            "rows",
+            "feature_dim",
+            "num_classes",
+            "metadata_joined",
+        ] {
+            assert!(split.get(key).is_some(), "split lacks {key}: {split}");
+        }
+        assert_eq!(split["feature_dim"], 768);
+        assert_eq!(split["num_classes"], 7);
+    }
+    assert_eq!(report["counts"].as_object().expect("counts").len(), 5);
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .expect("warning")
+            .contains("SYNTHETIC")
+    );
+}
+
+#[test]
+fn info_text_on_the_demo_set_says_it_is_synthetic() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path()).args(["info", "--demo"]));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(text.starts_with("*** SYNTHETIC DEMO SET"), "{text}");
+    assert!(text.contains("test_affectnet"), "{text}");
+}
+
+#[test]
+fn info_reads_a_release_folder() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let report = json(&run(faceemo(cache.path())
+        .arg("info")
+        .arg(fixtures().join("release"))
+        .arg("--json")));
+    assert_eq!(report["synthetic"], false);
+    let rows: Vec<u64> = report["splits"]
+        .as_array()
+        .expect("splits")
+        .iter()
+        .map(|s| s["rows"].as_u64().expect("rows"))
+        .collect();
+    assert_eq!(rows, [6, 3, 2, 2]);
+    assert!(
+        report["splits"]
+            .as_array()
+            .expect("splits")
+            .iter()
+            .all(|s| s["metadata_joined"] == true)
+    );
+    assert_eq!(
+        report["counts"]["AffectNet"]
+            .as_object()
+            .map(|o| o.values().filter_map(Value::as_u64).sum::<u64>()),
+        Some(2)
+    );
+}
+
+#[test]
+fn info_takes_the_label_order_from_a_model_config() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let model = tempfile::tempdir().expect("tempdir");
+    let id2label: serde_json::Map<String, Value> = [
+        "surprise", "sad", "neutral", "happy", "fear", "disgust", "angry",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, l)| (i.to_string(), Value::from(*l)))
+    .collect();
+    std::fs::write(
+        model.path().join("config.json"),
+        serde_json::json!({ "id2label": id2label }).to_string(),
+    )
+    .expect("write config");
+    let report = json(&run(faceemo(cache.path())
+        .arg("info")
+        .arg(fixtures().join("release"))
+        .arg("--model")
+        .arg(model.path())
+        .arg("--json")));
+    assert_eq!(report["labels"][0], "surprise");
+    assert_eq!(report["labels"][6], "anger");
+}
+
+#[test]
+fn a_broken_file_fails_with_its_name_on_stderr() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .arg("info")
+        .arg(fixtures().join("broken/wrong_dtype.npz")));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wrong_dtype.npz"), "{stderr}");
+    assert!(stderr.contains("'<i4'"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn info_without_a_release_explains_what_to_do() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path()).arg("info"));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("faceemo download"), "{stderr}");
+    assert!(stderr.contains("--demo"), "{stderr}");
+}
+
+fn served_release() -> ServedRepo {
+    let folder = fixtures().join("release");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&folder)
+        .expect("fixture release")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    files.push((".gitattributes".to_owned(), b"*.npz lfs".to_vec()));
+    ServedRepo {
+        kind: RepoKindPath::Datasets,
+        id: "jihedjabnoun/faceemo-set-features".to_owned(),
+        commit: "1234567890123456789012345678901234567890".to_owned(),
+        files,
+    }
+}
+
+#[test]
+fn download_then_info_finds_the_release_in_the_cache() {
+    let hub = LocalHub::start(served_release(), Faults::default()).expect("server");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let downloaded = json(&run(faceemo(cache.path())
+        .env("HF_ENDPOINT", hub.endpoint())
+        .args(["download", "--json"])));
+    assert_eq!(downloaded["files"].as_array().expect("files").len(), 6);
+
+    // Offline, with no path: the cached release is found.
+    let report = json(&run(faceemo(cache.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["info", "--json"])));
+    assert_eq!(report["splits"].as_array().expect("splits").len(), 4);
+    assert!(
+        report["source"]
+            .as_str()
+            .expect("source")
+            .contains("datasets--jihedjabnoun--faceemo-set-features")
+    );
+}
+
+#[test]
+fn download_in_offline_mode_fails_clearly() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .arg("download"));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("HF_HUB_OFFLINE"));
+}
+
+#[test]
+fn without_arguments_it_says_the_window_is_not_built_yet() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(&mut faceemo(cache.path()));
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("window"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    for args in [
+        vec!["--help"],
+        vec!["info", "--help"],
+        vec!["download", "--help"],
+    ] {
+        let output = run(faceemo(cache.path()).args(&args));
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
