@@ -7,6 +7,8 @@
 //! never mistaken for the release: its origin is [`ReleaseOrigin::SyntheticDemo`] and
 //! its first warning is [`SYNTHETIC_NOTICE`].
 
+use std::sync::Arc;
+
 use ndarray::Array2;
 
 use crate::release::{Release, ReleaseOrigin, SYNTHETIC_NOTICE, SplitData};
@@ -116,6 +118,7 @@ fn generate_split(
     let mut probs = Array2::<f32>::zeros((rows, classes));
     let mut samples = Vec::with_capacity(rows);
     let dataset_weights: Vec<f64> = mix.iter().map(|(_, w)| *w).collect();
+    let dataset_names: Vec<Arc<str>> = DEMO_DATASETS.iter().map(|&n| Arc::from(n)).collect();
     for row in 0..rows {
         let dataset = mix[rng.pick(&dataset_weights)].0;
         let class = rng.pick(&CLASS_PRIORS[dataset]);
@@ -140,8 +143,8 @@ fn generate_split(
             probs[[row, k]] = (l.exp() / sum) as f32;
         }
         samples.push(Sample {
-            sample_id: format!("demo-{}-{row:05}", kind.name()),
-            dataset: DEMO_DATASETS[dataset].to_owned(),
+            sample_id: format!("demo-{}-{row:05}", kind.name()).into(),
+            dataset: Arc::clone(&dataset_names[dataset]),
             emotion: EmotionLabel::Known(RELEASE_LABEL_ORDER[class]),
         });
     }

@@ -6,6 +6,7 @@
 //! whose counts disagree keeps its features and loses only its metadata, with a warning.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::{EmotionLabel, MetadataRow, MetadataTable, SplitKind};
 
@@ -13,9 +14,9 @@ use crate::{EmotionLabel, MetadataRow, MetadataTable, SplitKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// The sample's id.
-    pub sample_id: String,
+    pub sample_id: Arc<str>,
     /// The source dataset as written in the metadata.
-    pub dataset: String,
+    pub dataset: Arc<str>,
     /// The true emotion.
     pub emotion: EmotionLabel,
 }
@@ -23,8 +24,8 @@ pub struct Sample {
 impl From<&MetadataRow> for Sample {
     fn from(row: &MetadataRow) -> Self {
         Self {
-            sample_id: row.sample_id.clone(),
-            dataset: row.dataset.clone(),
+            sample_id: Arc::clone(&row.sample_id),
+            dataset: Arc::clone(&row.dataset),
             emotion: row.emotion.clone(),
         }
     }
@@ -43,15 +44,17 @@ impl<'a> MetadataIndex<'a> {
         let mut by_id = HashMap::new();
         let mut valid_by_split: BTreeMap<SplitKind, Vec<&MetadataRow>> = BTreeMap::new();
         let mut repeated_ids = 0;
+        // Few distinct (split, dataset) pairs: resolve each once.
+        let mut split_of: HashMap<(&str, &str), SplitKind> = HashMap::new();
         for row in tables.iter().flat_map(|t| &t.rows) {
-            if by_id.insert(row.sample_id.as_str(), row).is_some() {
+            if by_id.insert(&*row.sample_id, row).is_some() {
                 repeated_ids += 1;
             }
             if row.valid_image {
-                valid_by_split
-                    .entry(SplitKind::from_metadata(&row.split, &row.dataset))
-                    .or_default()
-                    .push(row);
+                let split = split_of
+                    .entry((&*row.split, &*row.dataset))
+                    .or_insert_with(|| SplitKind::from_metadata(&row.split, &row.dataset));
+                valid_by_split.entry(split.clone()).or_default().push(row);
             }
         }
         Self {
@@ -159,12 +162,12 @@ mod tests {
         let samples = index
             .join(&SplitKind::Train, "train.npz", 2, None)
             .expect("joined");
-        let ids: Vec<_> = samples.iter().map(|s| s.sample_id.as_str()).collect();
+        let ids: Vec<_> = samples.iter().map(|s| &*s.sample_id).collect();
         assert_eq!(ids, ["a", "c"]);
         let fer = index
             .join(&SplitKind::TestFer2013, "fer.npz", 1, None)
             .expect("joined");
-        assert_eq!(fer[0].sample_id, "d");
+        assert_eq!(&*fer[0].sample_id, "d");
     }
 
     #[test]
@@ -186,8 +189,8 @@ mod tests {
         let samples = index
             .join(&SplitKind::Train, "train.npz", 2, Some(&ids))
             .expect("joined on ids");
-        assert_eq!(samples[0].dataset, "AffectNet");
-        assert_eq!(samples[1].sample_id, "b");
+        assert_eq!(&*samples[0].dataset, "AffectNet");
+        assert_eq!(&*samples[1].sample_id, "b");
         let unknown = vec!["zzz".to_owned()];
         let warning = index
             .join(&SplitKind::Train, "train.npz", 1, Some(&unknown))

@@ -50,17 +50,30 @@ impl Emotion {
 
     /// Recognises the usual spellings (`angry`, `Happy`, `surprised`, …), case-insensitively.
     pub fn parse(text: &str) -> Option<Self> {
-        let lower = text.trim().to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "anger" | "angry" => Self::Anger,
-            "disgust" | "disgusted" => Self::Disgust,
-            "fear" | "fearful" | "afraid" | "scared" => Self::Fear,
-            "happiness" | "happy" | "joy" => Self::Happiness,
-            "neutral" | "calm" => Self::Neutral,
-            "sadness" | "sad" => Self::Sadness,
-            "surprise" | "surprised" => Self::Surprise,
-            _ => return None,
-        })
+        const SPELLINGS: [(&str, Emotion); 17] = [
+            ("anger", Emotion::Anger),
+            ("angry", Emotion::Anger),
+            ("disgust", Emotion::Disgust),
+            ("disgusted", Emotion::Disgust),
+            ("fear", Emotion::Fear),
+            ("fearful", Emotion::Fear),
+            ("afraid", Emotion::Fear),
+            ("scared", Emotion::Fear),
+            ("happiness", Emotion::Happiness),
+            ("happy", Emotion::Happiness),
+            ("joy", Emotion::Happiness),
+            ("neutral", Emotion::Neutral),
+            ("calm", Emotion::Neutral),
+            ("sadness", Emotion::Sadness),
+            ("sad", Emotion::Sadness),
+            ("surprise", Emotion::Surprise),
+            ("surprised", Emotion::Surprise),
+        ];
+        let text = text.trim();
+        SPELLINGS
+            .iter()
+            .find(|(spelling, _)| spelling.eq_ignore_ascii_case(text))
+            .map(|(_, emotion)| *emotion)
     }
 }
 

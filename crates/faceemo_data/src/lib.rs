@@ -10,6 +10,7 @@
 //!
 //! It knows nothing of any user interface.
 
+mod buffer;
 mod demo;
 mod error;
 mod join;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::{DataError, EmotionLabel};
 
@@ -10,13 +11,13 @@ use crate::{DataError, EmotionLabel};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetadataRow {
     /// The sample's id.
-    pub sample_id: String,
+    pub sample_id: Arc<str>,
     /// The source dataset as written (`FaceEmo-Set`, `FER2013`, `RAF-DB`, …).
-    pub dataset: String,
+    pub dataset: Arc<str>,
     /// The emotion, normalised when recognised.
     pub emotion: EmotionLabel,
     /// The split as written (`train`, `val`, `test`, …).
-    pub split: String,
+    pub split: Arc<str>,
     /// Whether the image was valid, i.e. has a row in the feature files.
     pub valid_image: bool,
     /// The line in the file (the header is line 1).
@@ -61,38 +62,15 @@ pub fn read_metadata(reader: impl Read, path: &Path) -> Result<MetadataTable, Da
         .byte_headers()
         .map_err(|e| csv_error(1, e.to_string()))?
         .clone();
-    let header_names: Vec<String> = headers
-        .iter()
-        .map(|h| {
-            std::str::from_utf8(h)
-                .map(|s| s.trim_start_matches('\u{feff}').trim().to_owned())
-                .map_err(|_| csv_error(1, "header is not valid UTF-8".to_owned()))
-        })
-        .collect::<Result<_, _>>()?;
-    if header_names.iter().all(String::is_empty) {
-        return Err(csv_error(
-            1,
-            "the file is empty or has no header".to_owned(),
-        ));
-    }
-    let mut column_index = [0usize; COLUMNS.len()];
-    for (slot, column) in column_index.iter_mut().zip(COLUMNS) {
-        *slot = header_names
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(column))
-            .ok_or_else(|| DataError::MissingColumn {
-                path: path.to_owned(),
-                column,
-                found: header_names.join(", "),
-            })?;
-    }
-    let [id_col, dataset_col, emotion_col, split_col, valid_col] = column_index;
+    let [id_col, dataset_col, emotion_col, split_col, valid_col] =
+        column_positions(&headers, path)?;
 
     let mut table = MetadataTable {
         path: path.to_owned(),
         ..MetadataTable::default()
     };
-    let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
+    let mut first_line_of_id: HashMap<Arc<str>, u64> = HashMap::new();
+    let mut names = Interner::default();
     let mut record = csv::ByteRecord::new();
     loop {
         let more = csv.read_byte_record(&mut record).map_err(|e| {
@@ -109,7 +87,7 @@ pub fn read_metadata(reader: impl Read, path: &Path) -> Result<MetadataTable, Da
                 .map(str::trim)
                 .map_err(|_| csv_error(line, "text is not valid UTF-8".to_owned()))
         };
-        let sample_id = field(id_col)?.to_owned();
+        let sample_id: Arc<str> = Arc::from(field(id_col)?);
         if sample_id.is_empty() {
             return Err(csv_error(line, "empty sample_id".to_owned()));
         }
@@ -124,24 +102,77 @@ pub fn read_metadata(reader: impl Read, path: &Path) -> Result<MetadataTable, Da
         if let EmotionLabel::Unknown(label) = &emotion {
             *table.unknown_emotions.entry(label.clone()).or_default() += 1;
         }
-        if let Some(first_line) = first_line_of_id.insert(sample_id.clone(), line) {
+        if let Some(first_line) = first_line_of_id.insert(Arc::clone(&sample_id), line) {
             return Err(DataError::DuplicateSampleId {
                 path: path.to_owned(),
-                sample_id,
+                sample_id: sample_id.to_string(),
                 first_line,
                 second_line: line,
             });
         }
         table.rows.push(MetadataRow {
             sample_id,
-            dataset: field(dataset_col)?.to_owned(),
+            dataset: names.intern(field(dataset_col)?),
             emotion,
-            split: field(split_col)?.to_owned(),
+            split: names.intern(field(split_col)?),
             valid_image,
             line,
         });
     }
     Ok(table)
+}
+
+/// Where each of [`COLUMNS`] is, matching header names case-insensitively.
+fn column_positions(
+    headers: &csv::ByteRecord,
+    path: &Path,
+) -> Result<[usize; COLUMNS.len()], DataError> {
+    let header_names: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h)
+                .map(|s| s.trim_start_matches('\u{feff}').trim().to_owned())
+                .map_err(|_| DataError::Csv {
+                    path: path.to_owned(),
+                    line: 1,
+                    reason: "header is not valid UTF-8".to_owned(),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    if header_names.iter().all(String::is_empty) {
+        return Err(DataError::Csv {
+            path: path.to_owned(),
+            line: 1,
+            reason: "the file is empty or has no header".to_owned(),
+        });
+    }
+    let mut positions = [0usize; COLUMNS.len()];
+    for (slot, column) in positions.iter_mut().zip(COLUMNS) {
+        *slot = header_names
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(column))
+            .ok_or_else(|| DataError::MissingColumn {
+                path: path.to_owned(),
+                column,
+                found: header_names.join(", "),
+            })?;
+    }
+    Ok(positions)
+}
+
+/// Dataset and split names repeat on every row: each distinct one is stored once.
+#[derive(Default)]
+struct Interner(HashMap<String, Arc<str>>);
+
+impl Interner {
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(text.to_owned(), Arc::clone(&shared));
+        shared
+    }
 }
 
 fn csv_reason(error: &csv::Error) -> String {
@@ -156,10 +187,14 @@ fn csv_reason(error: &csv::Error) -> String {
 
 /// `True/False/1/0/yes/no` (any case; also `t/f/y/n`).
 pub fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "y" | "t" | "1.0" => Some(true),
-        "false" | "0" | "no" | "n" | "f" | "0.0" => Some(false),
-        _ => None,
+    let text = text.trim();
+    let is_any = |spellings: &[&str]| spellings.iter().any(|s| s.eq_ignore_ascii_case(text));
+    if is_any(&["true", "1", "yes", "y", "t", "1.0"]) {
+        Some(true)
+    } else if is_any(&["false", "0", "no", "n", "f", "0.0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -178,10 +213,10 @@ mod tests {
             read(b"Split,SAMPLE_ID,emotion,Dataset,Valid_Image\ntrain,s1,happy,FER2013,True\n")
                 .expect("table");
         let row = &table.rows[0];
-        assert_eq!(row.sample_id, "s1");
-        assert_eq!(row.dataset, "FER2013");
+        assert_eq!(&*row.sample_id, "s1");
+        assert_eq!(&*row.dataset, "FER2013");
         assert_eq!(row.emotion, EmotionLabel::Known(Emotion::Happiness));
-        assert_eq!(row.split, "train");
+        assert_eq!(&*row.split, "train");
         assert!(row.valid_image);
         assert_eq!(row.line, 2);
     }

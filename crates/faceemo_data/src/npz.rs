@@ -37,10 +37,46 @@ impl SplitArrays {
     pub fn rows(&self) -> usize {
         self.features.nrows()
     }
+
+    /// Rows with a NaN or infinity in any of the three arrays, in order.
+    pub fn nonfinite_rows(&self) -> Vec<usize> {
+        (0..self.rows())
+            .filter(|&row| {
+                [&self.features, &self.logits, &self.probs].iter().any(|m| {
+                    m.row(row)
+                        .as_slice()
+                        .map_or_else(|| m.row(row).iter().any(|x| !x.is_finite()), any_nonfinite)
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether a slice holds a NaN or infinity: an exponent of all ones. Written as a
+/// branch-free fold over the bits so it vectorises.
+fn any_nonfinite(values: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    values.iter().fold(false, |found, x| {
+        found | (x.to_bits() & EXPONENT == EXPONENT)
+    })
 }
 
 /// Names under which a per-row sample-id array may be stored.
 const SAMPLE_ID_ARRAYS: [&str; 3] = ["sample_id", "sample_ids", "ids"];
+
+/// Reads are split into chunks this size, so each chunk's CRC is checked while it is
+/// still in cache (one pass over memory instead of two).
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// Passes reads through in chunks of at most [`READ_CHUNK_BYTES`].
+struct ChunkedReader<R>(R);
+
+impl<R: Read> Read for ChunkedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let len = buf.len().min(READ_CHUNK_BYTES);
+        self.0.read(buf.get_mut(..len).unwrap_or_default())
+    }
+}
 
 /// The largest `.npy` header accepted (numpy itself writes a few hundred bytes).
 const MAX_HEADER_BYTES: usize = 1 << 20;
@@ -54,7 +90,7 @@ pub fn read_split_file(path: &Path) -> Result<SplitArrays, DataError> {
         path: path.to_owned(),
         source,
     })?;
-    read_split_arrays(std::io::BufReader::with_capacity(1 << 20, file), path)
+    read_split_arrays(std::io::BufReader::with_capacity(1 << 16, file), path)
 }
 
 /// Reads a split from any seekable reader; `path` is only used in messages.
@@ -209,7 +245,7 @@ impl<R: Read + Seek> Archive<'_, R> {
             .map_err(|e| not_npy(format!("bad header: {e}")))?;
         let data_bytes = declared.saturating_sub(header_bytes.len() as u64);
         Ok(OpenMember {
-            reader: Box::new(member),
+            reader: Box::new(ChunkedReader(member)),
             header,
             data_bytes,
         })
@@ -353,6 +389,19 @@ fn display_name(path: &Path) -> String {
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_and_both_infinities_are_non_finite() {
+        assert!(!any_nonfinite(&[0.0, -1.5, f32::MAX, f32::MIN_POSITIVE]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert!(any_nonfinite(&[1.0, bad, 2.0]), "{bad}");
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FloatDtype {
     F16 { little_endian: bool },
@@ -402,7 +451,7 @@ fn read_floats(
     len: usize,
 ) -> Result<Vec<f32>, ndarray_npy::ReadDataError> {
     Ok(match dtype {
-        FloatDtype::F32 => f32::read_to_end_exact_vec(reader, descriptor, len)?,
+        FloatDtype::F32 => read_f32(reader, descriptor, len)?,
         FloatDtype::F64 => f64::read_to_end_exact_vec(reader, descriptor, len)?
             .into_iter()
             .map(|x| x as f32)
@@ -415,6 +464,39 @@ fn read_floats(
                 .collect()
         }
     })
+}
+
+/// Reads `len` float32 values straight into a huge-page buffer (see [`crate::buffer`]).
+fn read_f32(
+    mut reader: impl Read,
+    descriptor: &PyValue,
+    len: usize,
+) -> Result<Vec<f32>, ndarray_npy::ReadDataError> {
+    let big_endian = matches!(descriptor, PyValue::String(s) if s == ">f4");
+    let mut values = crate::buffer::zeroed_floats(len);
+    reader
+        .read_exact(bytemuck::cast_slice_mut(&mut values))
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                ndarray_npy::ReadDataError::MissingData
+            } else {
+                ndarray_npy::ReadDataError::Io(e)
+            }
+        })?;
+    let native_is_big = cfg!(target_endian = "big");
+    if big_endian != native_is_big {
+        for value in &mut values {
+            *value = f32::from_bits(value.to_bits().swap_bytes());
+        }
+    }
+    // Read to the end: this checks that nothing follows and lets the zip reader verify
+    // the member's CRC.
+    let mut rest = [0u8; 1];
+    match reader.read(&mut rest) {
+        Ok(0) => Ok(values),
+        Ok(_) => Err(ndarray_npy::ReadDataError::ExtraBytes(1)),
+        Err(e) => Err(ndarray_npy::ReadDataError::Io(e)),
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

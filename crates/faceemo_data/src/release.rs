@@ -241,7 +241,7 @@ impl Release {
             .flatten()
         {
             *counts
-                .entry(sample.dataset.clone())
+                .entry(sample.dataset.to_string())
                 .or_default()
                 .entry(sample.emotion.name().to_owned())
                 .or_default() += 1;
@@ -277,13 +277,36 @@ pub fn load_release(
         job.report(format!("read {}", display_name(path)), done, total_bytes);
     };
 
-    let mut tables = Vec::with_capacity(files.metadata_files.len());
-    for path in &files.metadata_files {
-        job.check_cancelled()?;
-        tables.push(read_metadata_file(path)?);
-        file_done(path);
-    }
-    let arrays = read_splits_in_parallel(&files.split_files, job, &file_done)?;
+    // The metadata is read on its own thread while the splits are read on theirs.
+    let (tables, arrays) = std::thread::scope(|scope| {
+        let read_tables = || -> Result<Vec<MetadataTable>, DataError> {
+            let mut tables = Vec::with_capacity(files.metadata_files.len());
+            for path in &files.metadata_files {
+                job.check_cancelled()?;
+                tables.push(read_metadata_file(path)?);
+                file_done(path);
+            }
+            Ok(tables)
+        };
+        let metadata_thread = std::thread::Builder::new()
+            .name("load metadata".to_owned())
+            .spawn_scoped(scope, read_tables);
+        let arrays = read_splits_in_parallel(&files.split_files, job, &file_done);
+        let tables = match metadata_thread {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(DataError::Io {
+                    path: files.metadata_files.first().cloned().unwrap_or_default(),
+                    source: std::io::Error::other("metadata reader thread panicked"),
+                })
+            }),
+            Err(source) => Err(DataError::Io {
+                path: files.metadata_files.first().cloned().unwrap_or_default(),
+                source,
+            }),
+        };
+        (tables, arrays)
+    });
+    let (tables, arrays) = (tables?, arrays?);
     job.check_cancelled()?;
 
     let mut release = assemble(files.split_files.iter().zip(arrays), &tables, labels)?;
@@ -291,21 +314,31 @@ pub fn load_release(
     Ok(release)
 }
 
+/// A split as read by its thread: the arrays and the rows holding NaN or infinity.
+struct ReadSplit {
+    arrays: SplitArrays,
+    nonfinite_rows: Vec<usize>,
+}
+
 fn read_splits_in_parallel(
     paths: &[PathBuf],
     job: JobContext<'_>,
     file_done: &(dyn Fn(&Path) + Sync),
-) -> Result<Vec<SplitArrays>, DataError> {
+) -> Result<Vec<ReadSplit>, DataError> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .iter()
             .map(|path| {
-                let read_one = move || -> Result<SplitArrays, DataError> {
+                let read_one = move || -> Result<ReadSplit, DataError> {
                     job.check_cancelled()?;
                     job.report(format!("reading {}", display_name(path)), 0, 0);
                     let arrays = read_split_file(path)?;
+                    let nonfinite_rows = arrays.nonfinite_rows();
                     file_done(path);
-                    Ok(arrays)
+                    Ok(ReadSplit {
+                        arrays,
+                        nonfinite_rows,
+                    })
                 };
                 std::thread::Builder::new()
                     .name(format!("load {}", display_name(path)))
@@ -331,16 +364,20 @@ fn read_splits_in_parallel(
     })
 }
 
-/// Builds a release from already-read arrays and metadata (shared with the demo set).
-pub(crate) fn assemble<'p>(
-    arrays: impl IntoIterator<Item = (&'p PathBuf, SplitArrays)>,
+/// Builds a release from already-read splits and metadata.
+fn assemble<'p>(
+    arrays: impl IntoIterator<Item = (&'p PathBuf, ReadSplit)>,
     tables: &[MetadataTable],
     labels: LabelOrder,
 ) -> Result<Release, DataError> {
     let index = MetadataIndex::new(tables);
     let mut warnings = Vec::new();
     let mut splits: Vec<SplitData> = Vec::new();
-    for (path, split_arrays) in arrays {
+    for (path, read) in arrays {
+        let ReadSplit {
+            arrays: split_arrays,
+            nonfinite_rows,
+        } = read;
         let mut kind = SplitKind::from_file_stem(
             &path
                 .file_stem()
@@ -372,7 +409,6 @@ pub(crate) fn assemble<'p>(
                 }
             }
         };
-        let nonfinite_rows = nonfinite_rows(&split_arrays);
         if !nonfinite_rows.is_empty() {
             let examples: Vec<String> = nonfinite_rows
                 .iter()
@@ -471,16 +507,6 @@ fn fit_labels(labels: LabelOrder, splits: &[SplitData], warnings: &mut Vec<Strin
         labels.labels.len()
     ));
     LabelOrder::numbered(classes)
-}
-
-fn nonfinite_rows(arrays: &SplitArrays) -> Vec<usize> {
-    (0..arrays.rows())
-        .filter(|&row| {
-            [&arrays.features, &arrays.logits, &arrays.probs]
-                .iter()
-                .any(|m| m.row(row).iter().any(|x| !x.is_finite()))
-        })
-        .collect()
 }
 
 fn display_name(path: &Path) -> String {
