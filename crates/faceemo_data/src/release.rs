@@ -8,6 +8,7 @@ use faceemo_jobs::JobContext;
 use ndarray::Array2;
 
 use crate::join::MetadataIndex;
+use crate::npz::display_name;
 use crate::{
     DataError, LabelOrder, MetadataTable, Sample, SplitArrays, SplitKind, read_metadata_file,
     read_split_file,
@@ -507,11 +508,4 @@ fn fit_labels(labels: LabelOrder, splits: &[SplitData], warnings: &mut Vec<Strin
         labels.labels.len()
     ));
     LabelOrder::numbered(classes)
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }

@@ -38,10 +38,13 @@ fn repo() -> HubRepo {
 }
 
 fn download(hub: &LocalHub, cache: &Path) -> Result<std::path::PathBuf, HubError> {
-    let settings = HubSettings::new(cache, hub.endpoint());
+    download_with(&HubSettings::new(cache, hub.endpoint()))
+}
+
+fn download_with(settings: &HubSettings) -> Result<std::path::PathBuf, HubError> {
     let cancel = CancelToken::new();
     download_repo_files(
-        &settings,
+        settings,
         &repo(),
         &wanted,
         JobContext::new(&IgnoreProgress, &cancel),
@@ -182,14 +185,7 @@ fn offline_mode_refuses_to_download() {
     let cache = tempfile::tempdir().expect("tempdir");
     let mut settings = HubSettings::new(cache.path(), "http://127.0.0.1:1");
     settings.offline = true;
-    let cancel = CancelToken::new();
-    let error = download_repo_files(
-        &settings,
-        &repo(),
-        &wanted,
-        JobContext::new(&IgnoreProgress, &cancel),
-    )
-    .expect_err("offline");
+    let error = download_with(&settings).expect_err("offline");
     assert!(error.to_string().contains("HF_HUB_OFFLINE"), "{error}");
 }
 
@@ -200,14 +196,7 @@ fn an_unreachable_endpoint_is_named_in_the_error() {
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
     let settings = HubSettings::new(cache.path(), endpoint.clone());
-    let cancel = CancelToken::new();
-    let error = download_repo_files(
-        &settings,
-        &repo(),
-        &wanted,
-        JobContext::new(&IgnoreProgress, &cancel),
-    )
-    .expect_err("nothing listens there");
+    let error = download_with(&settings).expect_err("nothing listens there");
     assert!(error.to_string().contains(&endpoint), "{error}");
 }
 
