@@ -82,11 +82,9 @@ impl ReleaseFiles {
         Ok(files)
     }
 
-    fn all_files(&self) -> impl Iterator<Item = &PathBuf> {
-        self.split_files
-            .iter()
-            .chain(&self.metadata_files)
-            .chain(&self.summary_file)
+    /// The files `load_release` reads (the summary is only located).
+    fn files_to_read(&self) -> impl Iterator<Item = &PathBuf> {
+        self.split_files.iter().chain(&self.metadata_files)
     }
 }
 
@@ -267,7 +265,7 @@ pub fn load_release(
     job: JobContext<'_>,
 ) -> Result<Release, DataError> {
     let total_bytes: u64 = files
-        .all_files()
+        .files_to_read()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();

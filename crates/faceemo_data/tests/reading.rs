@@ -187,6 +187,25 @@ fn rows_with_nan_or_infinity_are_reported() {
 }
 
 #[test]
+fn progress_ends_with_every_byte_read() {
+    let files = ReleaseFiles::from_paths(&[fixtures().join("release")]).expect("files");
+    let seen = std::sync::Mutex::new(Vec::new());
+    let sink = |update: faceemo_jobs::ProgressUpdate| seen.lock().expect("lock").push(update);
+    let cancel = CancelToken::new();
+    load_release(
+        &files,
+        LabelOrder::release_default(),
+        JobContext::new(&sink, &cancel),
+    )
+    .expect("release");
+    let seen = seen.into_inner().expect("lock");
+    let largest = seen.iter().map(|u| u.done).max().expect("reports");
+    let total = seen.iter().map(|u| u.total).max().expect("reports");
+    assert!(total > 0);
+    assert_eq!(largest, total, "progress stopped short: {seen:?}");
+}
+
+#[test]
 fn a_cancelled_load_stops() {
     let files = ReleaseFiles::from_paths(&[fixtures().join("release")]).expect("files");
     let cancel = CancelToken::new();
