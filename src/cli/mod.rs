@@ -1,7 +1,10 @@
 //! The command-line interface: one module per subcommand.
 
 mod download;
+mod extract;
 mod info;
+mod model_args;
+mod predict;
 mod progress;
 
 use std::process::ExitCode;
@@ -26,6 +29,10 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Download the feature release from the Hugging Face hub into the local cache.
     Download(download::DownloadArgs),
+    /// Predict the emotion of face images with the ViT (labels, probabilities, CLS features).
+    Predict(predict::PredictArgs),
+    /// Write features, logits and probs of a folder of images in the release's NPZ layout.
+    Extract(extract::ExtractArgs),
 }
 
 /// Runs the parsed command line.
@@ -41,5 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Info(args)) => info::run(&args),
         Some(Command::Download(args)) => download::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Extract(args)) => extract::run(&args),
     }
 }

@@ -24,6 +24,21 @@ impl TerminalProgress {
         Self { bar }
     }
 
+    /// A bar counting items (images, batches), or a hidden one when `quiet`.
+    pub fn count(quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        };
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg:20!} [{bar:30}] {pos}/{len} ({eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self { bar }
+    }
+
     /// Removes the bar from the terminal.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

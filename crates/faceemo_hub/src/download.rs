@@ -23,6 +23,24 @@ pub fn download_repo_files(
     wanted: &dyn Fn(&str) -> bool,
     job: JobContext<'_>,
 ) -> Result<PathBuf, HubError> {
+    let select = |listing: &[String]| -> Vec<String> {
+        listing
+            .iter()
+            .filter(|name| wanted(name))
+            .cloned()
+            .collect()
+    };
+    download_selected_files(settings, repo, &select, job)
+}
+
+/// Like [`download_repo_files`], with the choice made on the whole listing (e.g. "the
+/// safetensors weights if listed, else the pickle").
+pub fn download_selected_files(
+    settings: &HubSettings,
+    repo: &HubRepo,
+    select: &dyn Fn(&[String]) -> Vec<String>,
+    job: JobContext<'_>,
+) -> Result<PathBuf, HubError> {
     if settings.offline {
         return Err(HubError::Offline { repo: repo.clone() });
     }
@@ -36,17 +54,13 @@ pub fn download_repo_files(
     let api_repo = api.repo(repo.to_hf_hub());
     job.report(format!("listing {repo}"), 0, 0);
     let info = api_repo.info().map_err(|e| request_error("", e))?;
-    let mut files: Vec<String> = info
-        .siblings
-        .into_iter()
-        .map(|s| s.rfilename)
-        .filter(|name| wanted(name))
-        .collect();
+    let listing: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
+    let mut files = select(&listing);
     files.sort();
     if files.is_empty() {
         return Err(HubError::NothingToDownload {
             repo: repo.clone(),
-            expected: "release files".to_owned(),
+            expected: "the files asked for".to_owned(),
         });
     }
     let snapshot = settings

@@ -11,7 +11,7 @@ mod download;
 mod settings;
 
 pub use cache::{cached_snapshot, find_files_in_snapshot};
-pub use download::download_repo_files;
+pub use download::{download_repo_files, download_selected_files};
 pub use settings::HubSettings;
 
 use std::path::PathBuf;

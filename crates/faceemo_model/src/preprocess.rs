@@ -1,0 +1,225 @@
+//! Preprocessing identical to transformers' `ViTImageProcessor` on its PIL path.
+//!
+//! Decode (any format the `image` crate reads), apply the EXIF orientation, convert to
+//! 8-bit RGB (grayscale copied to three channels, alpha dropped as PIL's `convert("RGB")`
+//! does), resize with Pillow's resampling arithmetic — separable, antialiased when
+//! shrinking, 22-bit fixed-point weights, rounding to 8 bits between the horizontal and
+//! the vertical pass — then rescale and normalise with the values of
+//! `preprocessor_config.json`. The result is channel-first `f32`.
+
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
+
+use crate::ModelError;
+use crate::config::{PreprocessorConfig, Resample};
+
+/// Loads an image file as 8-bit RGB with its EXIF orientation applied.
+pub fn load_rgb_image(path: &Path) -> Result<RgbImage, ModelError> {
+    let bad_image = |reason: String| ModelError::Image {
+        path: path.to_owned(),
+        reason,
+    };
+    let reader = ImageReader::open(path)
+        .map_err(|e| bad_image(format!("cannot open: {e}")))?
+        .with_guessed_format()
+        .map_err(|e| bad_image(format!("cannot read: {e}")))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
+    let orientation = decoder.orientation().ok();
+    let mut image = DynamicImage::from_decoder(decoder)
+        .map_err(|e| bad_image(format!("cannot decode: {e}")))?;
+    if let Some(orientation) = orientation {
+        image.apply_orientation(orientation);
+    }
+    if image.width() == 0 || image.height() == 0 {
+        return Err(bad_image("the image has zero width or height".to_owned()));
+    }
+    Ok(image.to_rgb8())
+}
+
+/// Decodes an image held in memory (e.g. dropped bytes) as 8-bit RGB, orientation applied.
+pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError> {
+    let bad_image = |reason: String| ModelError::Image {
+        path: PathBuf::from(name),
+        reason,
+    };
+    let reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| bad_image(format!("cannot read: {e}")))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
+    let orientation = decoder.orientation().ok();
+    let mut image = DynamicImage::from_decoder(decoder)
+        .map_err(|e| bad_image(format!("cannot decode: {e}")))?;
+    if let Some(orientation) = orientation {
+        image.apply_orientation(orientation);
+    }
+    if image.width() == 0 || image.height() == 0 {
+        return Err(bad_image("the image has zero width or height".to_owned()));
+    }
+    Ok(image.to_rgb8())
+}
+
+/// Resizes an 8-bit RGB image exactly as Pillow's `Image.resize(size, filter)` does.
+pub fn resize_like_pillow(image: &RgbImage, width: u32, height: u32, filter: Resample) -> RgbImage {
+    let (in_width, in_height) = image.dimensions();
+    let needs_horizontal = width != in_width;
+    let needs_vertical = height != in_height;
+    let mut current = image.clone();
+    if needs_horizontal {
+        let coefficients = FixedPointKernel::new(in_width, width, filter);
+        current = resample_rows(&current, &coefficients);
+    }
+    if needs_vertical {
+        let coefficients = FixedPointKernel::new(in_height, height, filter);
+        current = resample_columns(&current, &coefficients);
+    }
+    current
+}
+
+/// Channel-first pixel values for the model: resize, rescale, normalise.
+pub fn pixel_values(image: &RgbImage, config: &PreprocessorConfig) -> Vec<f32> {
+    let resized;
+    let image = if config.do_resize {
+        resized = resize_like_pillow(image, config.width, config.height, config.resample);
+        &resized
+    } else {
+        image
+    };
+    let (width, height) = image.dimensions();
+    let plane = (width * height) as usize;
+    let mut values = vec![0.0f32; plane * 3];
+    for (index, pixel) in image.pixels().enumerate() {
+        for channel in 0..3 {
+            let mut value = f32::from(pixel.0[channel]);
+            if config.do_rescale {
+                value = (f64::from(value) * config.rescale_factor) as f32;
+            }
+            if config.do_normalize {
+                value = (value - config.image_mean[channel]) / config.image_std[channel];
+            }
+            values[channel * plane + index] = value;
+        }
+    }
+    values
+}
+
+/// Pillow's fixed-point precision for 8-bit images.
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+
+/// The taps of one output pixel: first input index and 22-bit fixed-point weights.
+struct FixedPointKernel {
+    taps: Vec<(usize, Vec<i32>)>,
+}
+
+impl FixedPointKernel {
+    /// Pillow's `precompute_coeffs` followed by `normalize_coeffs_8bpc`.
+    fn new(in_size: u32, out_size: u32, filter: Resample) -> Self {
+        let scale = f64::from(in_size) / f64::from(out_size);
+        let filter_scale = scale.max(1.0);
+        let support = filter.support() * filter_scale;
+        let inverse_filter_scale = 1.0 / filter_scale;
+        let taps = (0..out_size)
+            .map(|out| {
+                let center = (f64::from(out) + 0.5) * scale;
+                // Pillow truncates toward zero after adding 0.5 ("round the value").
+                let first = ((center - support + 0.5) as i64).max(0) as usize;
+                let last = ((center + support + 0.5) as i64).min(i64::from(in_size)) as usize;
+                let weights: Vec<f64> = (first..last.max(first))
+                    .map(|x| filter.weight((x as f64 - center + 0.5) * inverse_filter_scale))
+                    .collect();
+                let total: f64 = weights.iter().sum();
+                let fixed = weights
+                    .iter()
+                    .map(|w| {
+                        let w = if total == 0.0 { *w } else { w / total };
+                        let scaled = w * f64::from(1u32 << PRECISION_BITS);
+                        if w < 0.0 {
+                            (scaled - 0.5) as i32
+                        } else {
+                            (scaled + 0.5) as i32
+                        }
+                    })
+                    .collect();
+                (first, fixed)
+            })
+            .collect();
+        Self { taps }
+    }
+}
+
+fn clip8(accumulator: i64) -> u8 {
+    (accumulator >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+fn resample_rows(image: &RgbImage, kernel: &FixedPointKernel) -> RgbImage {
+    let height = image.height();
+    let mut out = RgbImage::new(kernel.taps.len() as u32, height);
+    for y in 0..height {
+        for (x_out, (first, weights)) in kernel.taps.iter().enumerate() {
+            let mut sums = [1i64 << (PRECISION_BITS - 1); 3];
+            for (offset, weight) in weights.iter().enumerate() {
+                let pixel = image.get_pixel((first + offset) as u32, y);
+                for (sum, value) in sums.iter_mut().zip(pixel.0) {
+                    *sum += i64::from(value) * i64::from(*weight);
+                }
+            }
+            out.put_pixel(x_out as u32, y, image::Rgb(sums.map(clip8)));
+        }
+    }
+    out
+}
+
+fn resample_columns(image: &RgbImage, kernel: &FixedPointKernel) -> RgbImage {
+    let width = image.width();
+    let mut out = RgbImage::new(width, kernel.taps.len() as u32);
+    for (y_out, (first, weights)) in kernel.taps.iter().enumerate() {
+        for x in 0..width {
+            let mut sums = [1i64 << (PRECISION_BITS - 1); 3];
+            for (offset, weight) in weights.iter().enumerate() {
+                let pixel = image.get_pixel(x, (first + offset) as u32);
+                for (sum, value) in sums.iter_mut().zip(pixel.0) {
+                    *sum += i64::from(value) * i64::from(*weight);
+                }
+            }
+            out.put_pixel(x, y_out as u32, image::Rgb(sums.map(clip8)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resizing_to_the_same_size_changes_nothing() {
+        let image = RgbImage::from_fn(5, 4, |x, y| image::Rgb([x as u8 * 40, y as u8 * 50, 7]));
+        assert_eq!(resize_like_pillow(&image, 5, 4, Resample::Bilinear), image);
+    }
+
+    #[test]
+    fn a_flat_image_stays_flat_at_any_size() {
+        let image = RgbImage::from_pixel(37, 23, image::Rgb([200, 17, 90]));
+        for (w, h) in [(224, 224), (8, 8), (50, 11)] {
+            let resized = resize_like_pillow(&image, w, h, Resample::Bilinear);
+            assert!(resized.pixels().all(|p| p.0 == [200, 17, 90]), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn shrinking_averages_over_the_whole_footprint() {
+        // A 1-pixel-wide stripe pattern shrunk 4x: antialiasing averages it to grey.
+        let image = RgbImage::from_fn(64, 4, |x, _| {
+            let v = if x % 2 == 0 { 0 } else { 255 };
+            image::Rgb([v, v, v])
+        });
+        let resized = resize_like_pillow(&image, 16, 4, Resample::Bilinear);
+        for pixel in resized.pixels().skip(1).take(14) {
+            assert!((120..=135).contains(&pixel.0[0]), "{:?}", pixel.0);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `faceemo extract`: the release's features for a folder of the user's own images.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use faceemo_data::EmotionLabel;
+use faceemo_jobs::{CancelToken, JobContext};
+use faceemo_model::load_rgb_image;
+use ndarray::Array2;
+
+use super::model_args::ModelArgs;
+use super::progress::TerminalProgress;
+
+/// Arguments of `faceemo extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// A folder of images; images in sub-folders named after an emotion take that emotion.
+    folder: PathBuf,
+    /// The NPZ to write (`features`, `logits`, `probs`); the metadata goes beside it as
+    /// `<stem>_metadata.csv`.
+    #[arg(short, long, value_name = "OUT.npz")]
+    output: PathBuf,
+}
+
+const IMAGE_EXTENSIONS: [&str; 9] = [
+    "png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff", "jfif",
+];
+
+/// One image found in the folder.
+struct FoundImage {
+    path: PathBuf,
+    /// Path relative to the folder, `/`-separated: the sample id.
+    sample_id: String,
+    /// The emotion named by its sub-folder, if any.
+    emotion: Option<String>,
+}
+
+/// Runs `faceemo extract`.
+pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
+    let images = find_images(&args.folder)?;
+    anyhow::ensure!(
+        !images.is_empty(),
+        "no images found in {}",
+        args.folder.display()
+    );
+    let model = args.model.load(false)?;
+    let dataset = args
+        .folder
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "my_images".to_owned());
+    let split = args.output.file_stem().map_or_else(
+        || "extracted".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+
+    let progress = TerminalProgress::count(false);
+    let cancel = CancelToken::new();
+    let job = JobContext::new(&progress, &cancel);
+    let (mut features, mut logits, mut probs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut valid = vec![false; images.len()];
+    let mut skipped = Vec::new();
+    let mut done = 0;
+    for (chunk_index, chunk) in images.chunks(args.model.batch_size.max(1)).enumerate() {
+        let mut batch = Vec::new();
+        let mut batch_rows = Vec::new();
+        for (offset, found) in chunk.iter().enumerate() {
+            match load_rgb_image(&found.path) {
+                Ok(image) => {
+                    batch.push(image);
+                    batch_rows.push(chunk_index * args.model.batch_size.max(1) + offset);
+                }
+                Err(error) => skipped.push(error.to_string()),
+            }
+        }
+        for (row, prediction) in batch_rows.into_iter().zip(model.predict(&batch)) {
+            valid[row] = true;
+            features.extend(prediction.cls);
+            logits.extend(prediction.logits);
+            probs.extend(prediction.probs);
+        }
+        done += chunk.len();
+        job.report("extracting", done as u64, images.len() as u64);
+    }
+    progress.finish();
+    let rows = valid.iter().filter(|v| **v).count();
+    anyhow::ensure!(
+        rows > 0,
+        "none of the {} images could be read",
+        images.len()
+    );
+
+    write_npz(
+        &args.output,
+        rows,
+        &features,
+        &logits,
+        &probs,
+        model.config.hidden_size,
+        model.labels.len(),
+    )?;
+    let metadata_path = metadata_path(&args.output);
+    write_metadata(&metadata_path, &images, &valid, &dataset, &split)?;
+    println!(
+        "wrote {rows} rows to {} and {} (dataset {dataset:?}, split {split:?})",
+        args.output.display(),
+        metadata_path.display()
+    );
+    if !skipped.is_empty() {
+        println!("skipped {} unreadable images:", skipped.len());
+        for reason in &skipped {
+            println!("  {reason}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn metadata_path(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map_or_else(|| "extracted".into(), |s| s.to_string_lossy().into_owned());
+    output.with_file_name(format!("{stem}_metadata.csv"))
+}
+
+fn is_image(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| {
+        IMAGE_EXTENSIONS
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    })
+}
+
+/// Images directly in `folder` (no emotion) and one level down (the sub-folder's emotion).
+fn find_images(folder: &Path) -> anyhow::Result<Vec<FoundImage>> {
+    let entries = std::fs::read_dir(folder)
+        .with_context(|| format!("cannot read the folder {}", folder.display()))?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(inner) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for image in inner.flatten().map(|e| e.path()).filter(|p| is_image(p)) {
+                let file = image
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                found.push(FoundImage {
+                    sample_id: format!("{name}/{file}"),
+                    path: image,
+                    emotion: Some(name.clone()),
+                });
+            }
+        } else if is_image(&path) {
+            found.push(FoundImage {
+                sample_id: entry.file_name().to_string_lossy().into_owned(),
+                path,
+                emotion: None,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.sample_id.cmp(&b.sample_id));
+    Ok(found)
+}
+
+fn write_npz(
+    path: &Path,
+    rows: usize,
+    features: &[f32],
+    logits: &[f32],
+    probs: &[f32],
+    width: usize,
+    classes: usize,
+) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut npz = ndarray_npy::NpzWriter::new(file);
+    let matrix =
+        |values: &[f32], cols: usize| Array2::from_shape_vec((rows, cols), values.to_vec());
+    npz.add_array("features", &matrix(features, width)?)?;
+    npz.add_array("logits", &matrix(logits, classes)?)?;
+    npz.add_array("probs", &matrix(probs, classes)?)?;
+    npz.finish()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn write_metadata(
+    path: &Path,
+    images: &[FoundImage],
+    valid: &[bool],
+    dataset: &str,
+    split: &str,
+) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_path(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    csv.write_record(["sample_id", "Dataset", "Emotion", "Split", "valid_image"])?;
+    for (image, is_valid) in images.iter().zip(valid) {
+        let emotion = image.emotion.as_deref().map_or_else(
+            || "unknown".to_owned(),
+            |e| EmotionLabel::parse(e).name().to_owned(),
+        );
+        csv.write_record([
+            image.sample_id.as_str(),
+            dataset,
+            emotion.as_str(),
+            split,
+            if *is_valid { "True" } else { "False" },
+        ])?;
+    }
+    csv.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

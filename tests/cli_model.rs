@@ -1,0 +1,165 @@
+//! `faceemo predict` and `faceemo extract` with the tiny fixture model, as a user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn faceemo(cache: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faceemo"));
+    command
+        .env_remove("HF_HOME")
+        .env("HF_HUB_CACHE", cache)
+        .env("HF_ENDPOINT", "http://127.0.0.1:1");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("faceemo runs")
+}
+
+fn model_args() -> Vec<String> {
+    vec![
+        "--model".to_owned(),
+        fixtures().join("models/tiny32").display().to_string(),
+        "--backend".to_owned(),
+        "cpu".to_owned(),
+    ]
+}
+
+#[test]
+fn predict_json_gives_label_probabilities_logits_and_features() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .arg("predict")
+        .args(model_args())
+        .arg(fixtures().join("images/colour.png"))
+        .arg(fixtures().join("images/photo.jpg"))
+        .args(["--json", "--with-features"]));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("backend: CPU"));
+    let reports: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let reports = reports.as_array().expect("array");
+    assert_eq!(reports.len(), 2);
+    for report in reports {
+        let probs = report["probs"].as_object().expect("probs");
+        assert_eq!(probs.len(), 7);
+        let total: f64 = probs.values().filter_map(Value::as_f64).sum();
+        assert!((total - 1.0).abs() < 1e-4);
+        assert!(probs.contains_key(report["label"].as_str().expect("label")));
+        assert_eq!(report["logits"].as_array().expect("logits").len(), 7);
+        assert_eq!(report["features"].as_array().expect("features").len(), 32);
+    }
+}
+
+#[test]
+fn predict_reports_an_unreadable_image_and_goes_on() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .arg("predict")
+        .args(model_args())
+        .arg(fixtures().join("images/not_an_image.png"))
+        .arg(fixtures().join("images/gray.png")));
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("gray.png: "), "{stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not_an_image.png"));
+}
+
+#[test]
+fn extract_writes_a_set_that_opens_beside_the_release() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let images = tempfile::tempdir().expect("tempdir");
+    let folder = images.path().join("my_faces");
+    for (emotion, file) in [
+        ("happy", "colour.png"),
+        ("happy", "wide.png"),
+        ("sad", "gray.png"),
+    ] {
+        std::fs::create_dir_all(folder.join(emotion)).expect("mkdir");
+        std::fs::copy(
+            fixtures().join("images").join(file),
+            folder.join(emotion).join(file),
+        )
+        .expect("copy");
+    }
+    std::fs::copy(
+        fixtures().join("images/alpha.png"),
+        folder.join("loose.png"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        fixtures().join("images/not_an_image.png"),
+        folder.join("sad/broken.png"),
+    )
+    .expect("copy");
+    let out = images.path().join("mine.npz");
+    let output = run(faceemo(cache.path())
+        .arg("extract")
+        .args(model_args())
+        .arg(&folder)
+        .arg("-o")
+        .arg(&out));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("wrote 4 rows"), "{stdout}");
+    assert!(stdout.contains("broken.png"), "{stdout}");
+
+    let metadata = std::fs::read_to_string(images.path().join("mine_metadata.csv")).expect("csv");
+    assert!(metadata.starts_with("sample_id,Dataset,Emotion,Split,valid_image"));
+    assert!(
+        metadata.contains("happy/colour.png,my_faces,happiness,mine,True"),
+        "{metadata}"
+    );
+    assert!(
+        metadata.contains("sad/broken.png,my_faces,sadness,mine,False"),
+        "{metadata}"
+    );
+    assert!(
+        metadata.contains("loose.png,my_faces,unknown,mine,True"),
+        "{metadata}"
+    );
+
+    // The set opens with the data layer, metadata joined.
+    let report = run(faceemo(cache.path())
+        .arg("info")
+        .arg(&out)
+        .arg(images.path().join("mine_metadata.csv"))
+        .arg("--json"));
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let report: Value = serde_json::from_slice(&report.stdout).expect("JSON");
+    assert_eq!(report["splits"][0]["name"], "mine");
+    assert_eq!(report["splits"][0]["rows"], 4);
+    assert_eq!(report["splits"][0]["feature_dim"], 32);
+    assert_eq!(report["splits"][0]["metadata_joined"], true);
+    assert_eq!(report["counts"]["my_faces"]["happiness"], 2);
+}
+
+#[test]
+fn a_missing_model_is_a_clear_error() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["predict", "--model", "nobody/no-such-model"])
+        .arg(fixtures().join("images/colour.png")));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nobody/no-such-model"), "{stderr}");
+    assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
+}
