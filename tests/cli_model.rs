@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use faceemo_testhub::{Faults, LocalHub, RepoKindPath, ServedRepo};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -162,4 +163,90 @@ fn a_missing_model_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("nobody/no-such-model"), "{stderr}");
     assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
+}
+
+#[test]
+fn a_hub_model_is_downloaded_once_then_used_from_the_cache() {
+    let folder = fixtures().join("models/tiny32");
+    let files = [
+        "config.json",
+        "preprocessor_config.json",
+        "model.safetensors",
+    ]
+    .iter()
+    .map(|name| {
+        (
+            (*name).to_owned(),
+            std::fs::read(folder.join(name)).expect("read"),
+        )
+    })
+    .chain(std::iter::once((
+        "pytorch_model.bin".to_owned(),
+        std::fs::read(fixtures().join("models/tiny32_bin/pytorch_model.bin")).expect("read"),
+    )))
+    .collect();
+    let hub = LocalHub::start(
+        ServedRepo {
+            kind: RepoKindPath::Models,
+            id: "someone/tiny-emotions".to_owned(),
+            commit: "abcdefabcdefabcdefabcdefabcdefabcdefabcd".to_owned(),
+            files,
+        },
+        Faults::default(),
+    )
+    .expect("server");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let image = fixtures().join("images/colour.png");
+    let first = run(faceemo(cache.path())
+        .env("HF_ENDPOINT", hub.endpoint())
+        .args([
+            "predict",
+            "--model",
+            "someone/tiny-emotions",
+            "--backend",
+            "cpu",
+            "--json",
+        ])
+        .arg(&image));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let fetched: Vec<String> = hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/resolve/") && r.range.as_deref() != Some("bytes=0-0"))
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        fetched.iter().any(|p| p.ends_with("model.safetensors")),
+        "{fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|p| p.ends_with("pytorch_model.bin")),
+        "the pickle is not fetched when safetensors exist: {fetched:?}"
+    );
+
+    // Offline, from the cache, same answer.
+    let second = run(faceemo(cache.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .args([
+            "predict",
+            "--model",
+            "someone/tiny-emotions",
+            "--backend",
+            "cpu",
+            "--json",
+        ])
+        .arg(&image));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let label = |output: &Output| -> Value {
+        serde_json::from_slice::<Value>(&output.stdout).expect("JSON")[0]["label"].clone()
+    };
+    assert_eq!(label(&first), label(&second));
 }
