@@ -7,7 +7,7 @@
 //! the vertical pass — then rescale and normalise with the values of
 //! `preprocessor_config.json`. The result is channel-first `f32`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
 
@@ -16,39 +16,33 @@ use crate::config::{PreprocessorConfig, Resample};
 
 /// Loads an image file as 8-bit RGB with its EXIF orientation applied.
 pub fn load_rgb_image(path: &Path) -> Result<RgbImage, ModelError> {
+    let reader = ImageReader::open(path).map_err(|e| ModelError::Image {
+        path: path.to_owned(),
+        reason: format!("cannot open: {e}"),
+    })?;
+    decode(reader, path)
+}
+
+/// Decodes an image held in memory (e.g. dropped bytes) as 8-bit RGB, orientation applied;
+/// `name` is used in messages.
+pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError> {
+    decode(
+        ImageReader::new(std::io::Cursor::new(bytes)),
+        Path::new(name),
+    )
+}
+
+fn decode<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+    path: &Path,
+) -> Result<RgbImage, ModelError> {
     let bad_image = |reason: String| ModelError::Image {
         path: path.to_owned(),
         reason,
     };
-    let reader = ImageReader::open(path)
-        .map_err(|e| bad_image(format!("cannot open: {e}")))?
-        .with_guessed_format()
-        .map_err(|e| bad_image(format!("cannot read: {e}")))?;
     let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
-    let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder)
-        .map_err(|e| bad_image(format!("cannot decode: {e}")))?;
-    if let Some(orientation) = orientation {
-        image.apply_orientation(orientation);
-    }
-    if image.width() == 0 || image.height() == 0 {
-        return Err(bad_image("the image has zero width or height".to_owned()));
-    }
-    Ok(image.to_rgb8())
-}
-
-/// Decodes an image held in memory (e.g. dropped bytes) as 8-bit RGB, orientation applied.
-pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError> {
-    let bad_image = |reason: String| ModelError::Image {
-        path: PathBuf::from(name),
-        reason,
-    };
-    let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| bad_image(format!("cannot read: {e}")))?;
-    let mut decoder = reader
+        .map_err(|e| bad_image(format!("cannot read: {e}")))?
         .into_decoder()
         .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
     let orientation = decoder.orientation().ok();

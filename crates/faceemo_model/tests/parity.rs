@@ -237,6 +237,25 @@ fn predictions_on_images_agree_with_the_reference() {
     assert_eq!(model.labels[0], "angry");
 }
 
+#[test]
+fn the_exif_orientation_is_applied() {
+    // Stored 52 wide and 30 tall, with "rotate 90° clockwise to display".
+    let image = load_rgb_image(&fixtures().join("images/exif_rotated.png")).expect("image");
+    assert_eq!(image.dimensions(), (30, 52));
+}
+
+#[test]
+fn images_in_memory_decode_like_files() {
+    let path = fixtures().join("images/photo.jpg");
+    let bytes = std::fs::read(&path).expect("read");
+    let from_memory = faceemo_model::decode_rgb_image(&bytes, "dropped.jpg").expect("decode");
+    assert_eq!(from_memory, load_rgb_image(&path).expect("load"));
+    let error = faceemo_model::decode_rgb_image(b"nonsense", "dropped.bin")
+        .expect_err("garbage")
+        .to_string();
+    assert!(error.contains("dropped.bin"), "{error}");
+}
+
 mod bad_input {
     use super::*;
 
