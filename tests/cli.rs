@@ -232,3 +232,68 @@ fn every_subcommand_has_help() {
         );
     }
 }
+
+#[test]
+fn project_writes_a_pca_map_of_the_demo_set_as_csv() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = cache.path().join("coords.csv");
+    let report = json(&run(faceemo(cache.path())
+        .args([
+            "project",
+            "--demo",
+            "--method",
+            "pca",
+            "--splits",
+            "train,test_affectnet",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)));
+    assert_eq!(report["method"], "pca");
+    assert_eq!(report["rows"], 2400 + 400);
+    let ratios = report["explained_variance_ratio"]
+        .as_array()
+        .expect("ratios");
+    assert_eq!(ratios.len(), 2);
+    assert!(ratios[0].as_f64() >= ratios[1].as_f64());
+    let preservation = report["knn_preservation"].as_f64().expect("knn");
+    assert!((0.0..=1.0).contains(&preservation));
+    assert!(report["seconds"].as_f64().is_some());
+
+    let csv = std::fs::read_to_string(&out).expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("split,row,sample_id,dataset,emotion,x,y")
+    );
+    let first = lines.next().expect("a row");
+    assert!(first.starts_with("train,0,demo-train-00000,"), "{first}");
+    assert_eq!(csv.lines().count(), 1 + 2800);
+    assert!(csv.lines().any(|l| l.starts_with("test_affectnet,399,")));
+}
+
+#[test]
+fn project_in_3d_and_an_unknown_split_is_an_error() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = cache.path().join("coords.csv");
+    let report = json(&run(faceemo(cache.path())
+        .args(["project", "--demo", "--dims", "3", "--json", "-o"])
+        .arg(&out)));
+    assert_eq!(
+        report["explained_variance_ratio"]
+            .as_array()
+            .expect("ratios")
+            .len(),
+        3
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("csv")
+            .starts_with("split,row,sample_id,dataset,emotion,x,y,z")
+    );
+    let output = run(faceemo(cache.path())
+        .args(["project", "--demo", "--splits", "nope", "-o"])
+        .arg(&out));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no split \"nope\""));
+}

@@ -1,35 +1,18 @@
 //! `faceemo info`: load a release and report what is in it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use faceemo_data::{
-    DEFAULT_DEMO_SEED, LabelOrder, LabelSource, Release, ReleaseFiles, accuracy, cache_location,
-    find_release_in_cache, load_release, synthetic_release,
-};
-use faceemo_hub::HubSettings;
-use faceemo_jobs::{CancelToken, JobContext};
+use faceemo_data::{LabelSource, Release, accuracy};
 use serde::Serialize;
 
-use super::progress::TerminalProgress;
+use super::release_args::ReleaseArgs;
 
 /// Arguments of `faceemo info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
-    /// Release folder(s) or files (NPZ splits, metadata CSV). Without any, the release is
-    /// taken from the local Hugging Face cache.
-    paths: Vec<PathBuf>,
-    /// Use the synthetic demo set instead of a release.
-    #[arg(long, conflicts_with = "paths")]
-    demo: bool,
-    /// Seed of the synthetic demo set.
-    #[arg(long, default_value_t = DEFAULT_DEMO_SEED, requires = "demo")]
-    seed: u64,
-    /// Model folder (or its config.json) whose id2label gives the logits' column order.
-    #[arg(long, value_name = "DIR")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    release: ReleaseArgs,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -37,22 +20,7 @@ pub struct InfoArgs {
 
 /// Runs `faceemo info`.
 pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
-    let labels = match &args.model {
-        Some(model) => LabelOrder::from_model_config(&config_path(model))?,
-        None => LabelOrder::release_default(),
-    };
-    let release = if args.demo {
-        let mut release = synthetic_release(args.seed);
-        release.labels = labels;
-        release
-    } else {
-        let files = resolve_files(&args.paths)?;
-        let progress = TerminalProgress::bytes(args.json);
-        let cancel = CancelToken::new();
-        let release = load_release(&files, labels, JobContext::new(&progress, &cancel))?;
-        progress.finish();
-        release
-    };
+    let release = args.release.load(args.json)?;
     let report = InfoReport::new(&release);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -60,28 +28,6 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
         print!("{}", report.to_text());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn config_path(model: &Path) -> PathBuf {
-    if model.is_dir() {
-        model.join("config.json")
-    } else {
-        model.to_owned()
-    }
-}
-
-fn resolve_files(paths: &[PathBuf]) -> anyhow::Result<ReleaseFiles> {
-    if !paths.is_empty() {
-        return Ok(ReleaseFiles::from_paths(paths)?);
-    }
-    let settings = HubSettings::from_env().context("cannot locate the Hugging Face cache")?;
-    find_release_in_cache(&settings).with_context(|| {
-        format!(
-            "no release given and none in the Hugging Face cache at {}; pass a folder or \
-             files, run `faceemo download`, or use --demo",
-            cache_location(&settings)
-        )
-    })
 }
 
 /// The report, in the JSON shape other tools rely on.

@@ -6,6 +6,8 @@ mod info;
 mod model_args;
 mod predict;
 mod progress;
+mod project;
+mod release_args;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,8 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Write features, logits and probs of a folder of images in the release's NPZ layout.
     Extract(extract::ExtractArgs),
+    /// Project the feature space to a 2-D or 3-D map (PCA) and write it as CSV.
+    Project(project::ProjectArgs),
 }
 
 /// Runs the parsed command line.
@@ -50,5 +54,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Download(args)) => download::run(&args),
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Extract(args)) => extract::run(&args),
+        Some(Command::Project(args)) => project::run(&args),
     }
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# PCA of all 89,032 x 768 rows of a full-size stand-in release: `faceemo project --method pca`
+# (fit + transform, the JSON "seconds") against scikit-learn's PCA, same machine, same run.
+# Needs python3 with numpy and scikit-learn. Usage: benches/pca_vs_sklearn.sh [DIR] [REPEATS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+dir="${1:-bench-data/full-size-release}"
+repeats="${2:-3}"
+[ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_full_size_release.py "$dir"
+cargo build --release
+for _ in $(seq "$repeats"); do
+    "$CARGO_TARGET_DIR/release/faceemo" project "$dir" --method pca --json -o /tmp/faceemo-pca-bench.csv \
+        | grep -E '"(rows|seconds|knn_preservation)"' | tr -d '\n'
+    echo
+done
+python3 benches/pca_vs_sklearn.py "$dir" "$repeats"
