@@ -23,6 +23,14 @@ fn run(command: &mut Command) -> Output {
     command.output().expect("faceemo runs")
 }
 
+fn assert_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn model_args() -> Vec<String> {
     vec![
         "--model".to_owned(),
@@ -165,6 +173,15 @@ fn a_missing_model_is_a_clear_error() {
     assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
 }
 
+const PREDICT_WITH_HUB_MODEL: [&str; 6] = [
+    "predict",
+    "--model",
+    "someone/tiny-emotions",
+    "--backend",
+    "cpu",
+    "--json",
+];
+
 #[test]
 fn a_hub_model_is_downloaded_once_then_used_from_the_cache() {
     let folder = fixtures().join("models/tiny32");
@@ -199,20 +216,9 @@ fn a_hub_model_is_downloaded_once_then_used_from_the_cache() {
     let image = fixtures().join("images/colour.png");
     let first = run(faceemo(cache.path())
         .env("HF_ENDPOINT", hub.endpoint())
-        .args([
-            "predict",
-            "--model",
-            "someone/tiny-emotions",
-            "--backend",
-            "cpu",
-            "--json",
-        ])
+        .args(PREDICT_WITH_HUB_MODEL)
         .arg(&image));
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_succeeded(&first);
     let fetched: Vec<String> = hub
         .requests()
         .into_iter()
@@ -231,20 +237,9 @@ fn a_hub_model_is_downloaded_once_then_used_from_the_cache() {
     // Offline, from the cache, same answer.
     let second = run(faceemo(cache.path())
         .env("HF_HUB_OFFLINE", "1")
-        .args([
-            "predict",
-            "--model",
-            "someone/tiny-emotions",
-            "--backend",
-            "cpu",
-            "--json",
-        ])
+        .args(PREDICT_WITH_HUB_MODEL)
         .arg(&image));
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    assert_succeeded(&second);
     let label = |output: &Output| -> Value {
         serde_json::from_slice::<Value>(&output.stdout).expect("JSON")[0]["label"].clone()
     };
