@@ -297,3 +297,18 @@ fn project_in_3d_and_an_unknown_split_is_an_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no split \"nope\""));
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = faceemo(cache.path())
+        .args(["info", "--demo", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
