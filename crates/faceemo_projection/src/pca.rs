@@ -204,14 +204,8 @@ impl Pca {
         let mut explained_variance = Vec::with_capacity(n_components);
         for (k, &index) in order.iter().take(n_components).enumerate() {
             let vector = eigen.eigenvectors.column(index);
-            let largest =
-                vector.iter().copied().fold(
-                    0.0f64,
-                    |best, v| if v.abs() > best.abs() { v } else { best },
-                );
-            let sign = if largest < 0.0 { -1.0 } else { 1.0 };
             for (j, value) in vector.iter().enumerate() {
-                components[[k, j]] = sign * value;
+                components[[k, j]] = *value;
             }
             explained_variance.push(eigen.eigenvalues[index].max(0.0));
         }
@@ -255,6 +249,17 @@ impl Pca {
             }
             explained_variance.push(eigen.eigenvalues[index].max(0.0));
         }
+        Self::from_parts(mean, components, explained_variance, total_variance)
+    }
+
+    /// Assembles a fit, flipping each component so its largest-magnitude entry is positive
+    /// (scikit-learn's sign convention).
+    fn from_parts(
+        mean: Array1<f64>,
+        mut components: Array2<f64>,
+        explained_variance: Vec<f64>,
+        total_variance: f64,
+    ) -> Self {
         for mut component in components.rows_mut() {
             let largest =
                 component.iter().copied().fold(
@@ -265,15 +270,6 @@ impl Pca {
                 component.mapv_inplace(|v| -v);
             }
         }
-        Self::from_parts(mean, components, explained_variance, total_variance)
-    }
-
-    fn from_parts(
-        mean: Array1<f64>,
-        components: Array2<f64>,
-        explained_variance: Vec<f64>,
-        total_variance: f64,
-    ) -> Self {
         let explained_variance_ratio = explained_variance
             .iter()
             .map(|v| {
