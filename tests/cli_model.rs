@@ -245,3 +245,34 @@ fn a_hub_model_is_downloaded_once_then_used_from_the_cache() {
     };
     assert_eq!(label(&first), label(&second));
 }
+
+#[test]
+fn predict_json_keeps_the_order_of_the_images_given() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path())
+        .arg("predict")
+        .args(model_args())
+        .arg(fixtures().join("images/gray.png"))
+        .arg(fixtures().join("images/not_an_image.png"))
+        .arg(fixtures().join("images/wide.png"))
+        .arg("--json"));
+    assert!(!output.status.success());
+    let reports: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let paths: Vec<&str> = reports
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["path"].as_str().expect("path"))
+        .collect();
+    assert!(
+        paths[0].ends_with("gray.png") && paths[2].ends_with("wide.png"),
+        "{paths:?}"
+    );
+    assert!(
+        reports[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("not_an_image.png")
+    );
+    assert!(reports[1].get("label").is_none());
+}

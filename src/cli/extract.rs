@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use faceemo_data::EmotionLabel;
 use faceemo_jobs::{CancelToken, JobContext};
-use faceemo_model::load_rgb_image;
 use ndarray::Array2;
 
 use super::model_args::ModelArgs;
@@ -53,40 +52,31 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "my_images".to_owned());
-    let split = args.output.file_stem().map_or_else(
-        || "extracted".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    let split = file_stem(&args.output);
 
     let progress = TerminalProgress::count(false);
     let cancel = CancelToken::new();
-    let job = JobContext::new(&progress, &cancel);
+    let paths: Vec<PathBuf> = images.iter().map(|found| found.path.clone()).collect();
+    let results = model.predict_files(
+        &paths,
+        args.model.batch_size,
+        JobContext::new(&progress, &cancel),
+    )?;
+    progress.finish();
     let (mut features, mut logits, mut probs) = (Vec::new(), Vec::new(), Vec::new());
     let mut valid = vec![false; images.len()];
     let mut skipped = Vec::new();
-    let mut done = 0;
-    for (chunk_index, chunk) in images.chunks(args.model.batch_size.max(1)).enumerate() {
-        let mut batch = Vec::new();
-        let mut batch_rows = Vec::new();
-        for (offset, found) in chunk.iter().enumerate() {
-            match load_rgb_image(&found.path) {
-                Ok(image) => {
-                    batch.push(image);
-                    batch_rows.push(chunk_index * args.model.batch_size.max(1) + offset);
-                }
-                Err(error) => skipped.push(error.to_string()),
+    for (row, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(prediction) => {
+                valid[row] = true;
+                features.extend(prediction.cls);
+                logits.extend(prediction.logits);
+                probs.extend(prediction.probs);
             }
+            Err(error) => skipped.push(error.to_string()),
         }
-        for (row, prediction) in batch_rows.into_iter().zip(model.predict(&batch)) {
-            valid[row] = true;
-            features.extend(prediction.cls);
-            logits.extend(prediction.logits);
-            probs.extend(prediction.probs);
-        }
-        done += chunk.len();
-        job.report("extracting", done as u64, images.len() as u64);
     }
-    progress.finish();
     let rows = valid.iter().filter(|v| **v).count();
     anyhow::ensure!(
         rows > 0,
@@ -103,7 +93,7 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
         model.config.hidden_size,
         model.labels.len(),
     )?;
-    let metadata_path = metadata_path(&args.output);
+    let metadata_path = args.output.with_file_name(format!("{split}_metadata.csv"));
     write_metadata(&metadata_path, &images, &valid, &dataset, &split)?;
     println!(
         "wrote {rows} rows to {} and {} (dataset {dataset:?}, split {split:?})",
@@ -119,11 +109,12 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn metadata_path(output: &Path) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map_or_else(|| "extracted".into(), |s| s.to_string_lossy().into_owned());
-    output.with_file_name(format!("{stem}_metadata.csv"))
+/// The output's file stem: the split name of the extracted set.
+fn file_stem(output: &Path) -> String {
+    output.file_stem().map_or_else(
+        || "extracted".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 fn is_image(path: &Path) -> bool {

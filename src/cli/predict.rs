@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use faceemo_model::{EmotionModel, Prediction, load_rgb_image};
+use faceemo_jobs::{CancelToken, JobContext};
+use faceemo_model::{EmotionModel, Prediction};
 use serde::Serialize;
 
 use super::model_args::ModelArgs;
+use super::progress::TerminalProgress;
 
 /// Arguments of `faceemo predict`.
 #[derive(Debug, clap::Args)]
@@ -43,33 +45,28 @@ struct ImageReport {
 /// non-zero when any image failed.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let model = args.model.load(args.json)?;
-    let mut reports = Vec::with_capacity(args.images.len());
+    let progress = TerminalProgress::count(args.json || args.images.len() <= args.model.batch_size);
+    let cancel = CancelToken::new();
+    let results = model.predict_files(
+        &args.images,
+        args.model.batch_size,
+        JobContext::new(&progress, &cancel),
+    )?;
+    progress.finish();
     let mut failed = false;
-    for paths in args.images.chunks(args.model.batch_size.max(1)) {
-        let mut images = Vec::new();
-        let mut readable = Vec::new();
-        for path in paths {
-            match load_rgb_image(path) {
-                Ok(image) => {
-                    images.push(image);
-                    readable.push(path);
-                }
-                Err(error) => {
-                    failed = true;
-                    eprintln!("error: {error}");
-                    reports.push(ImageReport::failure(path, &error));
-                }
+    let reports: Vec<ImageReport> = args
+        .images
+        .iter()
+        .zip(&results)
+        .map(|(path, result)| match result {
+            Ok(prediction) => ImageReport::success(path, &model, prediction, args.with_features),
+            Err(error) => {
+                failed = true;
+                eprintln!("error: {error}");
+                ImageReport::failure(path, error)
             }
-        }
-        for (path, prediction) in readable.into_iter().zip(model.predict(&images)) {
-            reports.push(ImageReport::success(
-                path,
-                &model,
-                &prediction,
-                args.with_features,
-            ));
-        }
-    }
+        })
+        .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     } else {

@@ -42,21 +42,19 @@ impl SplitArrays {
     pub fn nonfinite_rows(&self) -> Vec<usize> {
         (0..self.rows())
             .filter(|&row| {
-                [&self.features, &self.logits, &self.probs].iter().any(|m| {
-                    m.row(row)
-                        .as_slice()
-                        .map_or_else(|| m.row(row).iter().any(|x| !x.is_finite()), any_nonfinite)
-                })
+                [&self.features, &self.logits, &self.probs]
+                    .iter()
+                    .any(|m| any_nonfinite(m.row(row)))
             })
             .collect()
     }
 }
 
-/// Whether a slice holds a NaN or infinity: an exponent of all ones. Written as a
+/// Whether any value is NaN or infinity (an exponent of all ones). Written as a
 /// branch-free fold over the bits so it vectorises.
-fn any_nonfinite(values: &[f32]) -> bool {
+fn any_nonfinite<'a>(values: impl IntoIterator<Item = &'a f32>) -> bool {
     const EXPONENT: u32 = 0x7f80_0000;
-    values.iter().fold(false, |found, x| {
+    values.into_iter().fold(false, |found, x| {
         found | (x.to_bits() & EXPONENT == EXPONENT)
     })
 }

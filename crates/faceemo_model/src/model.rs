@@ -9,7 +9,7 @@ use image::RgbImage;
 use crate::ModelError;
 use crate::backend::Backend;
 use crate::config::{PreprocessorConfig, VitConfig};
-use crate::preprocess::pixel_values;
+use crate::preprocess::{load_rgb_image, pixel_values};
 use crate::vit::VitForImageClassification;
 use crate::weights::{load_weights, weights_file};
 
@@ -123,21 +123,35 @@ impl EmotionModel {
             .collect()
     }
 
-    /// Predicts many images in batches of `batch_size`, reporting progress per batch and
-    /// stopping between batches when cancelled.
-    pub fn predict_batched(
+    /// Predicts image files in batches of `batch_size`, decoding each batch just before it
+    /// runs (a large folder is never held in memory at once). One result per path, in order:
+    /// an unreadable image is an error for that path alone. Reports progress per batch and
+    /// stops between batches when cancelled.
+    pub fn predict_files(
         &self,
-        images: &[RgbImage],
+        paths: &[PathBuf],
         batch_size: usize,
         job: JobContext<'_>,
-    ) -> Result<Vec<Prediction>, ModelError> {
-        let mut predictions = Vec::with_capacity(images.len());
-        for batch in images.chunks(batch_size.max(1)) {
+    ) -> Result<Vec<Result<Prediction, ModelError>>, ModelError> {
+        let mut results = Vec::with_capacity(paths.len());
+        for chunk in paths.chunks(batch_size.max(1)) {
             job.check_cancelled().map_err(|_| ModelError::Cancelled)?;
-            predictions.extend(self.predict(batch));
-            job.report("predicting", predictions.len() as u64, images.len() as u64);
+            let mut images = Vec::with_capacity(chunk.len());
+            let decoded: Vec<Result<(), ModelError>> = chunk
+                .iter()
+                .map(|path| load_rgb_image(path).map(|image| images.push(image)))
+                .collect();
+            let mut predictions = self.predict(&images).into_iter();
+            results.extend(decoded.into_iter().map(|outcome| {
+                outcome.and_then(|()| {
+                    predictions.next().ok_or_else(|| ModelError::Backend {
+                        reason: "the model returned fewer predictions than images".to_owned(),
+                    })
+                })
+            }));
+            job.report("predicting", results.len() as u64, paths.len() as u64);
         }
-        Ok(predictions)
+        Ok(results)
     }
 
     /// The label of a class index.

@@ -3,19 +3,16 @@
 
 use ndarray::{ArrayView2, Axis};
 
+use crate::random::SplitMix64;
+
 /// `count` distinct row indices out of `rows`, drawn with a seeded generator and sorted.
 pub fn sample_rows(rows: usize, count: usize, seed: u64) -> Vec<usize> {
     let count = count.min(rows);
     // Partial Fisher–Yates with SplitMix64: the same rows for the same seed everywhere.
     let mut indices: Vec<usize> = (0..rows).collect();
-    let mut state = seed;
+    let mut random = SplitMix64::new(seed);
     for i in 0..count {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        let j = i + (z % (rows - i) as u64) as usize;
+        let j = i + (random.next_u64() % (rows - i) as u64) as usize;
         indices.swap(i, j);
     }
     let mut sample = indices[..count].to_vec();

@@ -10,6 +10,8 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
+use crate::random::SplitMix64;
+
 /// What can go wrong fitting or applying a PCA.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -144,18 +146,8 @@ fn orthonormalise(matrix: &Array2<f64>) -> Array2<f64> {
 
 /// A seeded standard-normal matrix (SplitMix64 + Box–Muller).
 fn gaussian_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    Array2::from_shape_simple_fn((rows, cols), || {
-        let radius = (-2.0 * (next() + f64::MIN_POSITIVE).ln()).sqrt();
-        radius * (std::f64::consts::TAU * next()).cos()
-    })
+    let mut random = SplitMix64::new(seed);
+    Array2::from_shape_simple_fn((rows, cols), || random.normal())
 }
 
 impl Pca {
