@@ -17,11 +17,21 @@ outputs. For each model and image it stores, in <model>/reference.npz:
   <image>_logits, <image>_probs
   batch_cls, batch_logits            the same images in one batch, in IMAGES order
 
-Usage: python3 scripts/make_vit_reference.py   (needs torch, transformers, pillow, numpy)
+It also runs feature inversion in PyTorch on tiny224 (inversion_reference.npz), with the
+objective, start, Adam and schedule of crates/faceemo_inversion, so the Rust loss curve can be
+checked step by step against PyTorch's:
+  loss, feature_mse, one_minus_cosine, logit, total_variation, l2   float64 (steps,)
+  final_cosine      cosine of the final 8-bit image's CLS to the target
+  target            the target image's name; settings in inversion_reference.json
+
+Usage: python3 scripts/make_vit_reference.py [--inversion-only]
+       (needs torch, transformers, pillow, numpy)
 """
 import json
+import math
 import os
 import shutil
+import sys
 
 import numpy as np
 import torch
@@ -125,8 +135,106 @@ def reference(model, processor, folder, images):
         json.dump({"images": images, "torch": torch.__version__}, out, indent=1)
 
 
+class SplitMix64:
+    """The generator of crates/faceemo_jobs (same numbers for the same seed)."""
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed & self.MASK
+
+    def next_u64(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
+        return z ^ (z >> 31)
+
+    def uniform(self):
+        return (self.next_u64() >> 11) / float(1 << 53)
+
+
+# The defaults of faceemo_inversion::InversionSettings / Objective.
+INVERSION = dict(steps=200, learning_rate=0.1, final_fraction=0.05, feature_mse=1.0,
+                 feature_cosine=1.0, logit=0.0, total_variation=0.05, l2=0.001, seed=3)
+
+
+def inversion_reference():
+    folder = os.path.join(MODELS_DIR, "tiny224")
+    model = ViTForImageClassification.from_pretrained(folder).eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    with open(os.path.join(folder, "preprocessor_config.json")) as f:
+        pre = json.load(f)
+    mean = np.array(pre["image_mean"], dtype=np.float32)
+    std = np.array(pre["image_std"], dtype=np.float32)
+    rescale = np.float32(np.float64(255.0) * pre["rescale_factor"])
+    low = (np.float32(0.0) - mean) / std
+    high = (rescale - mean) / std
+    side = model.config.image_size
+    reference = np.load(os.path.join(folder, "reference.npz"))
+    target_cls = torch.from_numpy(reference["colour_cls"])[None]
+    target_probs = torch.softmax(torch.from_numpy(reference["colour_logits"])[None], -1)
+    cfg = INVERSION
+
+    random = SplitMix64(cfg["seed"])
+    start = np.empty((3, side * side), dtype=np.float32)
+    for c in range(3):
+        for i in range(side * side):
+            level = np.float32(0.25 + 0.5 * random.uniform())
+            start[c, i] = low[c] + level * (high[c] - low[c])
+    image = torch.from_numpy(start.reshape(1, 3, side, side)).requires_grad_(True)
+    low_t = torch.from_numpy(low)[None, :, None, None]
+    high_t = torch.from_numpy(high)[None, :, None, None]
+    optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"], foreach=False)
+    curve = {k: [] for k in ["loss", "feature_mse", "one_minus_cosine", "logit", "total_variation", "l2"]}
+    best = (-2.0, image.detach().clone())
+    for step in range(cfg["steps"]):
+        floor = cfg["learning_rate"] * cfg["final_fraction"]
+        lr = floor + (cfg["learning_rate"] - floor) * 0.5 * (1 + math.cos(math.pi * step / cfg["steps"]))
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        optimiser.zero_grad()
+        cls = model.vit(image).last_hidden_state[:, 0]
+        logits = model.classifier(cls)
+        mse = ((cls - target_cls) ** 2).mean()
+        one_minus_cos = 1 - (cls * target_cls).sum() / ((cls ** 2).sum().sqrt() * (target_cls ** 2).sum().sqrt() + 1e-12)
+        logit = -(target_probs * torch.log_softmax(logits, 1)).sum()
+        tv = ((image[..., 1:] - image[..., :-1]) ** 2).mean() + ((image[..., 1:, :] - image[..., :-1, :]) ** 2).mean()
+        l2 = (image ** 2).mean()
+        loss = (cfg["feature_mse"] * mse + cfg["feature_cosine"] * one_minus_cos + cfg["logit"] * logit
+                + cfg["total_variation"] * tv + cfg["l2"] * l2)
+        for key, value in zip(curve, [loss, mse, one_minus_cos, logit, tv, l2]):
+            curve[key].append(float(value))
+        if 1 - float(one_minus_cos) > best[0]:
+            best = (1 - float(one_minus_cos), image.detach().clone())
+        loss.backward()
+        optimiser.step()
+        with torch.no_grad():
+            image.copy_(torch.max(torch.min(image, high_t), low_t))
+
+    def eight_bit_cosine(pixels):
+        levels = np.clip(np.round((pixels[0].numpy().astype(np.float64) * std[:, None, None] + mean[:, None, None])
+                                  / pre["rescale_factor"]), 0, 255)
+        values = ((levels * pre["rescale_factor"]).astype(np.float32) - mean[:, None, None]) / std[:, None, None]
+        with torch.no_grad():
+            cls = model.vit(torch.from_numpy(values.astype(np.float32))[None]).last_hidden_state[0, 0]
+        return float(torch.nn.functional.cosine_similarity(cls, target_cls[0], dim=0))
+
+    final_cosine = max(eight_bit_cosine(image.detach()), eight_bit_cosine(best[1]))
+    arrays = {k: np.array(v, dtype=np.float64) for k, v in curve.items()}
+    arrays["final_cosine"] = np.array(final_cosine)
+    np.savez_compressed(os.path.join(folder, "inversion_reference.npz"), **arrays)
+    with open(os.path.join(folder, "inversion_reference.json"), "w") as out:
+        json.dump({"target": "colour.png", "settings": cfg, "torch": torch.__version__,
+                   "final_cosine": final_cosine}, out, indent=1)
+    print(f"inversion: loss {curve['loss'][0]:.4f} -> {curve['loss'][-1]:.4f}, final cosine {final_cosine:.4f}")
+
+
 def main():
     torch.set_num_threads(1)
+    if "--inversion-only" in sys.argv:
+        inversion_reference()
+        return
     make_images()
     all_images = ["colour.png", "gray.png", "wide.png", "tall.png", "alpha.png", "photo.jpg", "exif_rotated.png"]
     model, processor, folder = make_model("tiny32", 32, 8, 32, 4, 64, [0.5] * 3, [0.5] * 3, seed=1)
@@ -151,6 +259,7 @@ def main():
     model, processor, folder = make_model(
         "tiny224", 224, 16, 48, 4, 96, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225], seed=2)
     reference(model, processor, folder, ["colour.png", "wide.png", "alpha.png"])
+    inversion_reference()
     print(f"fixtures written to {os.path.normpath(ROOT)}")
 
 

@@ -209,11 +209,16 @@ fn download_in_offline_mode_fails_clearly() {
 }
 
 #[test]
-fn without_arguments_it_says_the_window_is_not_built_yet() {
+fn without_a_display_the_window_explains_itself_instead_of_crashing() {
     let cache = tempfile::tempdir().expect("tempdir");
-    let output = run(&mut faceemo(cache.path()));
-    assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("window"));
+    let output = run(faceemo(cache.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .args(["open", "--demo"]));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot open the window"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
@@ -223,6 +228,11 @@ fn every_subcommand_has_help() {
         vec!["--help"],
         vec!["info", "--help"],
         vec!["download", "--help"],
+        vec!["predict", "--help"],
+        vec!["extract", "--help"],
+        vec!["invert", "--help"],
+        vec!["project", "--help"],
+        vec!["open", "--help"],
     ] {
         let output = run(faceemo(cache.path()).args(&args));
         assert!(output.status.success(), "{args:?}");

@@ -276,3 +276,73 @@ fn predict_json_keeps_the_order_of_the_images_given() {
     );
     assert!(reports[1].get("label").is_none());
 }
+
+#[test]
+fn invert_an_image_writes_the_png_the_curve_and_the_json_contract() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let recon = cache.path().join("recon.png");
+    let curve = cache.path().join("curve.csv");
+    let output = run(faceemo(cache.path())
+        .arg("invert")
+        .args(model_args())
+        .arg("--image")
+        .arg(fixtures().join("images/colour.png"))
+        .arg("-o")
+        .arg(&recon)
+        .arg("--curve")
+        .arg(&curve)
+        .args(["--steps", "60", "--json"]));
+    assert_succeeded(&output);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in [
+        "cosine",
+        "cls_mse",
+        "target_label",
+        "target_prob",
+        "recon_label",
+        "recon_prob",
+        "steps",
+        "seconds",
+        "psnr",
+        "ssim",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing from {report}");
+    }
+    assert_eq!(report["steps"], 60);
+    assert!(report["cosine"].as_f64().expect("cosine") > 0.9, "{report}");
+    let image = image::open(&recon).expect("a PNG");
+    assert_eq!((image.width(), image.height()), (32, 32));
+    let lines = std::fs::read_to_string(&curve).expect("curve");
+    assert!(lines.starts_with("step,loss,feature_mse,one_minus_cosine"));
+    assert_eq!(lines.lines().count(), 61);
+}
+
+#[test]
+fn invert_a_released_row_has_no_pixel_scores_and_bad_rows_are_named() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let set = cache.path().join("mine.npz");
+    assert_succeeded(&run(faceemo(cache.path())
+        .arg("extract")
+        .args(model_args())
+        .arg(fixtures().join("images"))
+        .arg("-o")
+        .arg(&set)));
+    let recon = cache.path().join("recon.png");
+    let invert = |index: &str| {
+        run(faceemo(cache.path())
+            .arg("invert")
+            .args(model_args())
+            .arg("--npz")
+            .arg(&set)
+            .args(["--index", index, "--steps", "20", "--json", "-o"])
+            .arg(&recon))
+    };
+    let output = invert("1");
+    assert_succeeded(&output);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(report.get("psnr").is_none() && report.get("ssim").is_none(), "{report}");
+    let output = invert("99");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 99 is out of range") && stderr.contains("mine.npz"), "{stderr}");
+}

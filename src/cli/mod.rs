@@ -3,6 +3,7 @@
 mod download;
 mod extract;
 mod info;
+mod invert;
 mod model_args;
 mod predict;
 mod progress;
@@ -35,25 +36,54 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Write features, logits and probs of a folder of images in the release's NPZ layout.
     Extract(extract::ExtractArgs),
+    /// Reconstruct an image from a CLS feature by gradient descent and report how close it came.
+    Invert(invert::InvertArgs),
     /// Project the feature space to a 2-D or 3-D map (PCA) and write it as CSV.
     Project(project::ProjectArgs),
+    /// Open the window on release files or folders (and a model).
+    Open(OpenArgs),
+}
+
+/// Arguments of `faceemo open`.
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Release folders or NPZ/CSV files.
+    paths: Vec<std::path::PathBuf>,
+    /// Model folder or hub id.
+    #[arg(long, value_name = "DIR|HUB-ID")]
+    model: Option<String>,
+    /// Open the synthetic demo set.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn open_window(options: faceemo::StartOptions) -> anyhow::Result<ExitCode> {
+    faceemo::run_window(options).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {e}\n(no display? The command line works without one: `faceemo --help`)"
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => {
-            println!(
-                "The FaceEmo Workbench window is not part of this build yet.\n\
-                 Use the command line meanwhile: `faceemo info --demo`, `faceemo info PATH…`,\n\
-                 `faceemo download`; `faceemo --help` lists everything."
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        None => open_window(faceemo::StartOptions {
+            use_cache: true,
+            ..faceemo::StartOptions::default()
+        }),
+        Some(Command::Open(args)) => open_window(faceemo::StartOptions {
+            sources: args.paths,
+            model: args.model,
+            demo: args.demo,
+            use_cache: true,
+        }),
         Some(Command::Info(args)) => info::run(&args),
         Some(Command::Download(args)) => download::run(&args),
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Extract(args)) => extract::run(&args),
+        Some(Command::Invert(args)) => invert::run(&args),
         Some(Command::Project(args)) => project::run(&args),
     }
 }

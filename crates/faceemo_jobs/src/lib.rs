@@ -4,7 +4,12 @@
 //! seconds to minutes. Each of them takes a [`JobContext`]: it reports how far it
 //! got through a [`ProgressSink`] and stops early, with [`Cancelled`], when the
 //! caller's [`CancelToken`] is set. The GUI and the command line plug in their own
-//! sinks (a progress bar, a channel to the UI thread).
+//! sinks (a progress bar, a channel to the UI thread). Jobs that draw random numbers use
+//! [`SplitMix64`], so a seed gives the same run on every platform.
+
+mod random;
+
+pub use random::SplitMix64;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

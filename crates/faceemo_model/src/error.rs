@@ -54,6 +54,14 @@ pub enum ModelError {
     /// Finding or downloading the model on the hub failed.
     #[error(transparent)]
     Hub(#[from] faceemo_hub::HubError),
+    /// A feature vector does not have the model's width.
+    #[error("a feature vector of {found} values does not fit a model of width {expected}")]
+    FeatureWidth {
+        /// The model's hidden size.
+        expected: usize,
+        /// The vector's length.
+        found: usize,
+    },
     /// The caller cancelled the job.
     #[error("cancelled")]
     Cancelled,

@@ -18,7 +18,10 @@ pub use backend::{Backend, BackendChoice, BackendKind, cpu_backend, select_backe
 pub use config::{Activation, PreprocessorConfig, Resample, VitConfig};
 pub use error::ModelError;
 pub use model::{DEFAULT_BATCH_SIZE, EmotionModel, Prediction, argmax, softmax};
-pub use preprocess::{decode_rgb_image, load_rgb_image, pixel_values, resize_like_pillow};
+pub use preprocess::{
+    decode_rgb_image, image_from_pixel_values, load_rgb_image, pixel_value_range, pixel_values,
+    resize_like_pillow,
+};
 pub use source::{FACEEMO_MODEL_ID, resolve_model};
 pub use vit::{VitForImageClassification, VitOutputs};
 pub use weights::{load_weights, weights_file};

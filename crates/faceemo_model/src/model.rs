@@ -154,6 +154,35 @@ impl EmotionModel {
         Ok(results)
     }
 
+    /// The network itself, for callers that run it on their own tensors (the inversion
+    /// feeds it an autodiff image; the weights stay constants).
+    pub fn network(&self) -> &VitForImageClassification {
+        &self.network
+    }
+
+    /// The logits the classifier head gives a CLS feature (exactly what [`Self::predict`]
+    /// would report for an image with that feature).
+    pub fn logits_of_features(&self, cls: &[f32]) -> Result<Vec<f32>, ModelError> {
+        if cls.len() != self.config.hidden_size {
+            return Err(ModelError::FeatureWidth {
+                expected: self.config.hidden_size,
+                found: cls.len(),
+            });
+        }
+        let features = Tensor::<2>::from_data(
+            TensorData::new(cls.to_vec(), [1, cls.len()]),
+            &self.backend.device,
+        );
+        self.network
+            .classifier
+            .forward(features)
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| ModelError::Backend {
+                reason: format!("reading logits: {e:?}"),
+            })
+    }
+
     /// The label of a class index.
     pub fn label(&self, class_index: usize) -> &str {
         self.labels.get(class_index).map_or("?", String::as_str)

@@ -88,17 +88,58 @@ pub fn pixel_values(image: &RgbImage, config: &PreprocessorConfig) -> Vec<f32> {
     let mut values = vec![0.0f32; plane * 3];
     for (index, pixel) in image.pixels().enumerate() {
         for channel in 0..3 {
-            let mut value = f32::from(pixel.0[channel]);
-            if config.do_rescale {
-                value = (f64::from(value) * config.rescale_factor) as f32;
-            }
-            if config.do_normalize {
-                value = (value - config.image_mean[channel]) / config.image_std[channel];
-            }
-            values[channel * plane + index] = value;
+            values[channel * plane + index] = normalise(pixel.0[channel], channel, config);
         }
     }
     values
+}
+
+/// The model's value for an 8-bit level of one channel: rescale, then normalise.
+fn normalise(level: u8, channel: usize, config: &PreprocessorConfig) -> f32 {
+    let mut value = f32::from(level);
+    if config.do_rescale {
+        value = (f64::from(value) * config.rescale_factor) as f32;
+    }
+    if config.do_normalize {
+        value = (value - config.image_mean[channel]) / config.image_std[channel];
+    }
+    value
+}
+
+/// The range of model values a real 8-bit image can produce, per channel: `(level 0, level 255)`.
+pub fn pixel_value_range(config: &PreprocessorConfig) -> [(f32, f32); 3] {
+    [0, 1, 2].map(|channel| {
+        (
+            normalise(0, channel, config),
+            normalise(u8::MAX, channel, config),
+        )
+    })
+}
+
+/// The inverse of [`pixel_values`] without the resize: channel-first model values of a
+/// `width × height` image back to 8-bit RGB, rounded and clipped to the valid range.
+pub fn image_from_pixel_values(
+    values: &[f32],
+    width: u32,
+    height: u32,
+    config: &PreprocessorConfig,
+) -> RgbImage {
+    let plane = (width * height) as usize;
+    let level = |channel: usize, index: usize| {
+        let mut value = f64::from(values.get(channel * plane + index).copied().unwrap_or(0.0));
+        if config.do_normalize {
+            value = value * f64::from(config.image_std[channel])
+                + f64::from(config.image_mean[channel]);
+        }
+        if config.do_rescale && config.rescale_factor != 0.0 {
+            value /= config.rescale_factor;
+        }
+        value.round().clamp(0.0, 255.0) as u8
+    };
+    RgbImage::from_fn(width, height, |x, y| {
+        let index = (y * width + x) as usize;
+        image::Rgb([level(0, index), level(1, index), level(2, index)])
+    })
 }
 
 /// Pillow's fixed-point precision for 8-bit images.
@@ -188,6 +229,21 @@ fn resample_columns(image: &RgbImage, kernel: &FixedPointKernel) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pixel_values_invert_back_to_the_same_image() {
+        let config = PreprocessorConfig {
+            image_mean: [0.485, 0.456, 0.406],
+            image_std: [0.229, 0.224, 0.225],
+            ..PreprocessorConfig::vit_defaults(6)
+        };
+        let image = RgbImage::from_fn(6, 6, |x, y| image::Rgb([x as u8 * 51, y as u8 * 50, 255]));
+        let values = pixel_values(&image, &config);
+        assert_eq!(image_from_pixel_values(&values, 6, 6, &config), image);
+        let range = pixel_value_range(&config);
+        assert!((range[0].0 - (-0.485 / 0.229)).abs() < 1e-5);
+        assert!((range[2].1 - (0.594 / 0.225)).abs() < 1e-5);
+    }
 
     #[test]
     fn resizing_to_the_same_size_changes_nothing() {

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayView2, Axis};
 
-use crate::random::SplitMix64;
+use faceemo_jobs::SplitMix64;
 
 /// `count` distinct row indices out of `rows`, drawn with a seeded generator and sorted.
 pub fn sample_rows(rows: usize, count: usize, seed: u64) -> Vec<usize> {

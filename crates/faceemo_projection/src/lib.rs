@@ -9,7 +9,6 @@
 
 mod knn;
 mod pca;
-mod random;
 
 pub use knn::{knn_preservation, sample_rows};
 pub use pca::{Pca, PcaError};

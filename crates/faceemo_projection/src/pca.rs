@@ -10,7 +10,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
-use crate::random::SplitMix64;
+use faceemo_jobs::SplitMix64;
 
 /// What can go wrong fitting or applying a PCA.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

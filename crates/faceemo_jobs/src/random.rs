@@ -1,17 +1,18 @@
 //! A tiny seeded generator, so samples and random starts repeat on every platform and
 //! with every crate version.
 
-/// SplitMix64.
-pub(crate) struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea & Flood 2014): 64 bits of state, full period, fast.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
     /// A generator starting from `seed`.
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -20,12 +21,12 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[0, 1)`.
-    pub(crate) fn uniform(&mut self) -> f64 {
+    pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Standard normal (Box–Muller, one value per call).
-    pub(crate) fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         let radius = (-2.0 * (self.uniform() + f64::MIN_POSITIVE).ln()).sqrt();
         radius * (std::f64::consts::TAU * self.uniform()).cos()
     }

@@ -1,0 +1,241 @@
+//! The left panel: what is open, the colouring and its legend (toggle groups, counts), the
+//! selection's dataset × emotion counts with export, and per-dataset accuracy.
+
+use std::path::PathBuf;
+
+use faceemo_analysis::CrossTab;
+
+use super::WorkbenchApp;
+use super::palette::group_colours;
+use super::points::{Colouring, MapPoints};
+
+/// Draws the data panel.
+pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    egui::Panel::left("data")
+        .resizable(true)
+        .default_size(300.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                origin(app, ui);
+                ui.separator();
+                legend(app, ui);
+                ui.separator();
+                selection(app, ui);
+                ui.separator();
+                accuracy(app, ui);
+            });
+        });
+}
+
+fn origin(app: &WorkbenchApp, ui: &mut egui::Ui) {
+    ui.heading("Data");
+    let Some(release) = &app.release else {
+        ui.label("Nothing open yet.");
+        return;
+    };
+    if release.is_synthetic() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "SYNTHETIC DEMO SET - not the FaceEmo-Set release",
+        );
+    }
+    ui.label(release.describe_origin());
+    egui::Grid::new("splits").striped(true).show(ui, |ui| {
+        for split in &release.splits {
+            ui.label(split.kind.name());
+            ui.label(format!("{} rows", split.rows()));
+            if !split.metadata_joined() {
+                ui.label("no metadata");
+            }
+            ui.end_row();
+        }
+    });
+    ui.label(format!("{} points in all", release.total_rows()));
+}
+
+fn legend(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    let projection = app.projection.clone();
+    let points = projection.as_ref().map(|p| &p.points);
+    let mut colouring = app.map.colouring;
+    egui::ComboBox::from_label("Colour by")
+        .selected_text(colouring.name())
+        .show_ui(ui, |ui| {
+            for option in Colouring::ALL {
+                ui.selectable_value(&mut colouring, option, option.name());
+            }
+        });
+    if colouring != app.map.colouring {
+        app.map.set_colouring(colouring, points);
+    }
+    let Some(points) = points else {
+        return;
+    };
+    let names = points.group_names(colouring);
+    let colours = group_colours(colouring, names);
+    let totals = points.group_counts(colouring, None);
+    let selected = (!app.map.selection.is_empty())
+        .then(|| points.group_counts(colouring, Some(&app.map.selection)));
+    ui.label("Click an entry to hide or show it (hidden points stay as grey context).");
+    let mut toggled = None;
+    for (group, name) in names.iter().enumerate() {
+        let hidden = app.map.hidden.get(group).copied().unwrap_or(false);
+        let count = match &selected {
+            Some(selected) => format!("{} / {}", selected[group], totals[group]),
+            None => totals[group].to_string(),
+        };
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            let colour = if hidden {
+                super::raster::CONTEXT_GREY
+            } else {
+                colours[group]
+            };
+            ui.painter().rect_filled(rect, 2.0, colour);
+            if ui
+                .selectable_label(!hidden, format!("{name}  ({count})"))
+                .on_hover_text(if hidden { "Show" } else { "Hide" })
+                .clicked()
+            {
+                toggled = Some(group);
+            }
+        });
+    }
+    if let Some(group) = toggled {
+        app.map.toggle_group(group);
+    }
+}
+
+fn selection(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    ui.heading("Selection");
+    let (Some(release), Some(projection)) = (app.release.clone(), app.projection.clone()) else {
+        return;
+    };
+    if app.map.selection.is_empty() {
+        ui.label("Click a point, or use Box / Lasso select on the map.");
+        return;
+    }
+    ui.label(format!("Selected: {} points", app.map.selection.len()));
+    let tab = selection_crosstab(&projection.points, &app.map.selection);
+    egui::ScrollArea::horizontal()
+        .id_salt("crosstab")
+        .show(ui, |ui| {
+            egui::Grid::new("crosstab").striped(true).show(ui, |ui| {
+                ui.label("dataset \\ emotion");
+                for column in tab.columns() {
+                    ui.label(column);
+                }
+                ui.label("total");
+                ui.end_row();
+                for row in tab.rows() {
+                    ui.label(row);
+                    for column in tab.columns() {
+                        ui.label(tab.get(row, column).to_string());
+                    }
+                    ui.label(tab.row_total(row).to_string());
+                    ui.end_row();
+                }
+            });
+        });
+    ui.horizontal(|ui| {
+        if ui.button("Reconstruct first selected").clicked() {
+            app.reconstruct(true);
+        }
+        if ui.button("Clear").clicked() {
+            app.map.select(Vec::new());
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Export to");
+        ui.text_edit_singleline(&mut app.map_export_path);
+        if ui.button("Export CSV").clicked() {
+            let path = PathBuf::from(app.map_export_path.trim());
+            match export_selection(&release, &projection.points, &app.map.selection, &path) {
+                Ok(count) => app.note(format!(
+                    "wrote {count} selected samples to {}",
+                    path.display()
+                )),
+                Err(error) => app.error(format!("cannot write {}: {error}", path.display())),
+            }
+        }
+    });
+}
+
+/// Dataset × emotion counts of selected points.
+pub fn selection_crosstab(points: &MapPoints, selection: &[usize]) -> CrossTab {
+    let datasets = points.groups(Colouring::Dataset);
+    let emotions = points.groups(Colouring::Emotion);
+    let dataset_names = points.group_names(Colouring::Dataset);
+    let emotion_names = points.group_names(Colouring::Emotion);
+    CrossTab::count(selection.iter().filter_map(|&p| {
+        let dataset = dataset_names.get(usize::from(*datasets.get(p)?))?;
+        let emotion = emotion_names.get(usize::from(*emotions.get(p)?))?;
+        Some((dataset.as_str(), emotion.as_str()))
+    }))
+}
+
+/// Writes `split,row,sample_id,dataset,emotion` for each selected point.
+pub fn export_selection(
+    release: &faceemo_data::Release,
+    points: &MapPoints,
+    selection: &[usize],
+    path: &std::path::Path,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record(["split", "row", "sample_id", "dataset", "emotion"])?;
+    for &point in selection {
+        let Some(source) = points.sources.get(point) else {
+            continue;
+        };
+        let Some(split) = release.splits.get(source.split) else {
+            continue;
+        };
+        let sample = split.samples.as_ref().and_then(|s| s.get(source.row));
+        writer.write_record([
+            split.kind.name(),
+            &source.row.to_string(),
+            sample.map_or("", |s| &*s.sample_id),
+            sample.map_or("", |s| &*s.dataset),
+            sample.map_or("", |s| s.emotion.name()),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(selection.len())
+}
+
+fn accuracy(app: &WorkbenchApp, ui: &mut egui::Ui) {
+    let Some(projection) = &app.projection else {
+        return;
+    };
+    ui.heading("Accuracy by dataset");
+    ui.label("From the released logits against the labels (the model card's per-dataset figures).");
+    let points = &projection.points;
+    let datasets = points.groups(Colouring::Dataset);
+    let correctness = points.groups(Colouring::Correctness);
+    let names = points.group_names(Colouring::Dataset);
+    let mut tallies = vec![(0usize, 0usize); names.len()];
+    for (&dataset, &verdict) in datasets.iter().zip(correctness) {
+        let Some(tally) = tallies.get_mut(usize::from(dataset)) else {
+            continue;
+        };
+        match verdict {
+            0 => {
+                tally.0 += 1;
+                tally.1 += 1;
+            }
+            1 => tally.1 += 1,
+            _ => {}
+        }
+    }
+    egui::Grid::new("accuracy").striped(true).show(ui, |ui| {
+        for (name, (correct, labelled)) in names.iter().zip(tallies) {
+            ui.label(name);
+            if labelled == 0 {
+                ui.label("no labels");
+            } else {
+                ui.label(format!("{:.2} %", 100.0 * correct as f64 / labelled as f64));
+                ui.label(format!("of {labelled}"));
+            }
+            ui.end_row();
+        }
+    });
+}

@@ -1,0 +1,668 @@
+//! The workbench window: state, the event loop that applies workers' results, and the
+//! panels that draw it. The UI thread alone changes this state; everything slow runs in
+//! [`worker`] threads.
+
+mod data_panel;
+mod lab;
+mod map;
+mod menu;
+mod palette;
+mod points;
+mod projection;
+mod raster;
+mod settings;
+mod status;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use faceemo_data::{LabelOrder, Release, ReleaseFiles};
+use faceemo_inversion::{InversionSettings, Reconstruction, StepReport};
+use faceemo_jobs::{CancelToken, ProgressUpdate};
+use faceemo_model::BackendChoice;
+
+pub use map::PointLayer;
+pub use points::{Colouring, MapPoints};
+pub use projection::{Placement, Projection};
+pub use raster::{PointStyle, RasterView, rasterize};
+pub use settings::Settings;
+use worker::{Event, InversionTarget, ModelCommand, ModelInfo, PredictedImage, Workers};
+
+/// How the window starts.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Release files or folders to open (`faceemo open PATH…`).
+    pub sources: Vec<PathBuf>,
+    /// A model folder or hub id to load.
+    pub model: Option<String>,
+    /// Open the synthetic demo set, ignoring the cache and the last run.
+    pub demo: bool,
+    /// Look in the Hugging Face cache for the release and the model when nothing else is given.
+    pub use_cache: bool,
+}
+
+/// A job the status bar shows.
+struct JobEntry {
+    id: worker::JobId,
+    title: String,
+    progress: Option<ProgressUpdate>,
+    cancel: CancelToken,
+}
+
+/// A message for the user, dismissible.
+struct Message {
+    text: String,
+    is_error: bool,
+}
+
+/// The dropped image and what became of it.
+#[derive(Default)]
+struct Lab {
+    image: Option<LabImage>,
+    placement: Option<Placement>,
+    inversion: Option<InversionRun>,
+}
+
+struct LabImage {
+    predicted: PredictedImage,
+    texture: Option<egui::TextureHandle>,
+}
+
+/// One reconstruction, running or finished.
+struct InversionRun {
+    /// What is being reconstructed, in words.
+    subject: String,
+    /// The original image, when there is one.
+    original: Option<image::RgbImage>,
+    curve: Vec<StepReport>,
+    steps: usize,
+    preview: Option<egui::TextureHandle>,
+    result: Option<Reconstruction>,
+    result_texture: Option<egui::TextureHandle>,
+    cancel: CancelToken,
+}
+
+/// The FaceEmo Workbench application.
+pub struct WorkbenchApp {
+    settings: Settings,
+    workers: Workers,
+    release: Option<Arc<Release>>,
+    sources: Vec<PathBuf>,
+    projection: Option<Arc<Projection>>,
+    map: map::MapState,
+    model: Option<ModelInfo>,
+    model_loading: bool,
+    lab: Lab,
+    jobs: Vec<JobEntry>,
+    messages: Vec<Message>,
+    typed_path: String,
+    typed_model: String,
+    map_export_path: String,
+    recon_path: String,
+    dialog: Option<menu::PendingDialog>,
+}
+
+impl WorkbenchApp {
+    /// Creates the app and starts loading what `options` (or the last run) says.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: StartOptions) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = Self {
+            map: map::MapState::new(&settings),
+            settings,
+            workers: Workers::start(cc.egui_ctx.clone()),
+            release: None,
+            sources: Vec::new(),
+            projection: None,
+            model: None,
+            model_loading: false,
+            lab: Lab::default(),
+            jobs: Vec::new(),
+            messages: Vec::new(),
+            typed_path: String::new(),
+            typed_model: String::new(),
+            map_export_path: "selection.csv".to_owned(),
+            recon_path: "reconstruction.png".to_owned(),
+            dialog: None,
+        };
+        app.start(options);
+        app
+    }
+
+    fn start(&mut self, options: StartOptions) {
+        let hub = options
+            .use_cache
+            .then(faceemo_hub::HubSettings::from_env)
+            .and_then(Result::ok);
+        if !options.sources.is_empty() {
+            self.open_sources(options.sources);
+        } else if options.demo {
+            self.open_demo();
+        } else if let Some(last) = self
+            .settings
+            .recent_sources
+            .first()
+            .filter(|s| s.iter().all(|p| p.exists()))
+            .cloned()
+        {
+            self.open_sources(last);
+        } else if let Some(files) = hub.as_ref().and_then(faceemo_data::find_release_in_cache) {
+            self.load_release_files(files, Vec::new());
+        } else {
+            self.open_demo();
+        }
+        let model = options
+            .model
+            .or_else(|| self.settings.model.clone())
+            .or_else(|| {
+                let hub = hub.as_ref()?;
+                let repo = faceemo_hub::HubRepo::model(faceemo_model::FACEEMO_MODEL_ID);
+                faceemo_hub::cached_snapshot(hub, &repo)
+                    .map(|_| faceemo_model::FACEEMO_MODEL_ID.to_owned())
+            });
+        if let Some(model) = model {
+            self.load_model(model);
+        }
+    }
+
+    /// The loaded release, if any.
+    pub fn release(&self) -> Option<&Release> {
+        self.release.as_deref()
+    }
+
+    /// The current map, once projected.
+    pub fn projection(&self) -> Option<&Projection> {
+        self.projection.as_deref()
+    }
+
+    /// The loaded model's description, if any.
+    pub fn model_backend(&self) -> Option<&str> {
+        self.model.as_ref().map(|m| m.backend.as_str())
+    }
+
+    /// Messages shown to the user (errors and notes), oldest first.
+    pub fn messages(&self) -> Vec<&str> {
+        self.messages.iter().map(|m| m.text.as_str()).collect()
+    }
+
+    /// Whether any job is still running.
+    pub fn is_busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// Indices of the selected points.
+    pub fn selection(&self) -> &[usize] {
+        &self.map.selection
+    }
+
+    /// Names of the groups hidden in the legend.
+    pub fn hidden_groups(&self) -> Vec<String> {
+        let Some(projection) = &self.projection else {
+            return Vec::new();
+        };
+        let names = projection.points.group_names(self.map.colouring);
+        names
+            .iter()
+            .zip(&self.map.hidden)
+            .filter(|(_, hidden)| **hidden)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Where the map's plot area was drawn in the last frame.
+    pub fn map_rect(&self) -> Option<egui::Rect> {
+        self.map.last_frame
+    }
+
+    /// The dropped image's place on the map, once placed.
+    pub fn dropped_image_position(&self) -> Option<[f32; 2]> {
+        self.lab.placement.as_ref().and_then(|p| p.position)
+    }
+
+    /// The last reconstruction, once finished.
+    pub fn reconstruction(&self) -> Option<&Reconstruction> {
+        self.lab
+            .inversion
+            .as_ref()
+            .and_then(|run| run.result.as_ref())
+    }
+
+    /// The dropped image's predicted label, once predicted.
+    pub fn dropped_image_label(&self) -> Option<&str> {
+        let lab = self.lab.image.as_ref()?;
+        let model = self.model.as_ref()?;
+        model
+            .labels
+            .get(lab.predicted.prediction.class_index)
+            .map(String::as_str)
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        eprintln!("error: {text}");
+        self.messages.push(Message {
+            text,
+            is_error: true,
+        });
+    }
+
+    fn note(&mut self, text: impl Into<String>) {
+        self.messages.push(Message {
+            text: text.into(),
+            is_error: false,
+        });
+    }
+
+    fn add_job(&mut self, id: worker::JobId, title: &str, cancel: CancelToken) {
+        self.jobs.push(JobEntry {
+            id,
+            title: title.to_owned(),
+            progress: None,
+            cancel,
+        });
+    }
+
+    fn open_demo(&mut self) {
+        let cancel = CancelToken::new();
+        let id = self.workers.spawn("demo set", cancel.clone(), |_| {
+            Event::ReleaseLoaded(Ok(worker::LoadedRelease {
+                release: Arc::new(faceemo_data::synthetic_release(
+                    faceemo_data::DEFAULT_DEMO_SEED,
+                )),
+                sources: Vec::new(),
+            }))
+        });
+        self.add_job(id, "Generating the demo set", cancel);
+    }
+
+    /// Opens release files or folders, replacing what is loaded.
+    fn open_sources(&mut self, sources: Vec<PathBuf>) {
+        match ReleaseFiles::from_paths(&sources) {
+            Ok(files) => self.load_release_files(files, sources),
+            Err(error) => self.error(format!("cannot open {}: {error}", describe_paths(&sources))),
+        }
+    }
+
+    fn load_release_files(&mut self, files: ReleaseFiles, sources: Vec<PathBuf>) {
+        let labels = self.label_order();
+        let cancel = CancelToken::new();
+        let id = self
+            .workers
+            .spawn("load release", cancel.clone(), move |job| {
+                let result = faceemo_data::load_release(&files, labels, job)
+                    .map(|release| worker::LoadedRelease {
+                        release: Arc::new(release),
+                        sources,
+                    })
+                    .map_err(|e| e.to_string());
+                Event::ReleaseLoaded(result)
+            });
+        self.add_job(id, "Loading the release", cancel);
+    }
+
+    /// The label order: the loaded model's `id2label`, else the release's documented one.
+    fn label_order(&self) -> LabelOrder {
+        self.model
+            .as_ref()
+            .and_then(|m| LabelOrder::from_model_config(&m.folder.join("config.json")).ok())
+            .unwrap_or_else(LabelOrder::release_default)
+    }
+
+    fn load_model(&mut self, spec: String) {
+        let backend = self.settings.backend.parse().unwrap_or(BackendChoice::Auto);
+        let cancel = CancelToken::new();
+        match self.workers.send_to_model(
+            cancel.clone(),
+            ModelCommand::Load {
+                spec: spec.clone(),
+                backend,
+            },
+        ) {
+            Ok(id) => {
+                self.add_job(id, &format!("Loading the model {spec}"), cancel);
+                self.model_loading = true;
+                self.settings.model = Some(spec);
+            }
+            Err(error) => self.error(error),
+        }
+    }
+
+    /// Handles dropped or opened paths by what they are: images are predicted, model
+    /// folders loaded, NPZ/CSV files and release folders added to the release.
+    fn open_paths(&mut self, paths: Vec<PathBuf>) {
+        let mut data = Vec::new();
+        for path in paths {
+            match classify(&path) {
+                PathKind::Image => self.predict_image(&path),
+                PathKind::ModelFolder => self.load_model(path.display().to_string()),
+                PathKind::Data => data.push(path),
+                PathKind::Unknown(reason) => {
+                    self.error(format!("cannot open {}: {reason}", path.display()));
+                }
+            }
+        }
+        if !data.is_empty() {
+            // Added beside what is open (a user's own extracted set joins the release).
+            let mut sources = self.sources.clone();
+            sources.extend(data);
+            sources.dedup();
+            self.open_sources(sources);
+        }
+    }
+
+    fn predict_image(&mut self, path: &Path) {
+        if self.model.is_none() && !self.model_loading {
+            self.error(format!(
+                "cannot predict {}: no model is loaded (Model > Open model folder, or download it)",
+                path.display()
+            ));
+            return;
+        }
+        let cancel = CancelToken::new();
+        match self
+            .workers
+            .send_to_model(cancel.clone(), ModelCommand::Predict(path.to_owned()))
+        {
+            Ok(id) => self.add_job(id, &format!("Predicting {}", file_name(path)), cancel),
+            Err(error) => self.error(error),
+        }
+    }
+
+    fn start_projection(&mut self) {
+        let Some(release) = self.release.clone() else {
+            return;
+        };
+        let cancel = CancelToken::new();
+        let id = self.workers.spawn("project", cancel.clone(), move |job| {
+            Event::ProjectionReady(projection::project(&release, job).map(Arc::new))
+        });
+        self.add_job(id, "Projecting (PCA)", cancel);
+    }
+
+    fn place_dropped_image(&mut self) {
+        let (Some(release), Some(projection), Some(lab)) = (
+            self.release.clone(),
+            self.projection.clone(),
+            self.lab.image.as_ref(),
+        ) else {
+            return;
+        };
+        let feature = lab.predicted.prediction.cls.clone();
+        let cancel = CancelToken::new();
+        let id = self.workers.spawn("place image", cancel.clone(), move |_| {
+            Event::Placed(projection::place(&release, &projection, &feature))
+        });
+        self.add_job(id, "Finding nearest samples", cancel);
+    }
+
+    /// Starts a reconstruction of the dropped image, or of the first selected sample.
+    fn reconstruct(&mut self, from_selection: bool) {
+        let (target, subject, original) = if from_selection {
+            let Some((feature, subject)) = self.selected_feature() else {
+                self.error("select a sample on the map first");
+                return;
+            };
+            (InversionTarget::Features(feature), subject, None)
+        } else {
+            let Some(lab) = &self.lab.image else {
+                self.error("drop a face image first");
+                return;
+            };
+            (
+                InversionTarget::Prediction(lab.predicted.prediction.clone()),
+                lab.predicted.name.clone(),
+                Some(lab.predicted.image.clone()),
+            )
+        };
+        let settings = InversionSettings {
+            steps: self.settings.inversion_steps,
+            preview_every: 5,
+            ..InversionSettings::default()
+        };
+        let cancel = CancelToken::new();
+        let steps = settings.steps;
+        match self
+            .workers
+            .send_to_model(cancel.clone(), ModelCommand::Invert { target, settings })
+        {
+            Ok(id) => {
+                self.add_job(id, &format!("Reconstructing {subject}"), cancel.clone());
+                self.lab.inversion = Some(InversionRun {
+                    subject,
+                    original,
+                    curve: Vec::new(),
+                    steps,
+                    preview: None,
+                    result: None,
+                    result_texture: None,
+                    cancel,
+                });
+            }
+            Err(error) => self.error(error),
+        }
+    }
+
+    fn selected_feature(&self) -> Option<(Vec<f32>, String)> {
+        let release = self.release.as_ref()?;
+        let projection = self.projection.as_ref()?;
+        let point = *self.map.selection.first()?;
+        let source = projection.points.sources.get(point)?;
+        let split = release.splits.get(source.split)?;
+        let feature = split.features.row(source.row).to_vec();
+        let name = split
+            .samples
+            .as_ref()
+            .and_then(|s| s.get(source.row))
+            .map_or_else(
+                || format!("{}:{}", split.kind, source.row),
+                |s| s.sample_id.to_string(),
+            );
+        Some((feature, name))
+    }
+
+    fn handle_events(&mut self, ctx: &egui::Context) {
+        for event in self.workers.drain() {
+            match event {
+                Event::Progress(id, update) => {
+                    if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        job.progress = Some(update);
+                    }
+                }
+                Event::Finished(id) => self.jobs.retain(|j| j.id != id),
+                Event::ReleaseLoaded(Ok(loaded)) => {
+                    for warning in &loaded.release.warnings {
+                        self.note(warning.clone());
+                    }
+                    self.settings.remember_sources(&loaded.sources);
+                    self.sources = loaded.sources;
+                    self.release = Some(loaded.release);
+                    self.projection = None;
+                    self.map.clear_for_new_data();
+                    self.lab.placement = None;
+                    self.start_projection();
+                }
+                Event::ReleaseLoaded(Err(error)) => {
+                    self.error(format!("{error} (the data already open stays open)"));
+                }
+                Event::ProjectionReady(Ok(projection)) => {
+                    self.map.show_new_projection(&projection.points);
+                    self.projection = Some(projection);
+                    self.place_dropped_image();
+                }
+                Event::ProjectionReady(Err(error)) => {
+                    self.error(format!("cannot project the release: {error}"));
+                }
+                Event::ModelLoaded(result) => {
+                    self.model_loading = false;
+                    match result {
+                        Ok(info) => self.model = Some(info),
+                        Err(error) => {
+                            self.settings.model =
+                                self.model.as_ref().map(|m| m.folder.display().to_string());
+                            self.error(error);
+                        }
+                    }
+                }
+                Event::Predicted(Ok(predicted)) => {
+                    let texture = ctx.load_texture(
+                        "dropped image",
+                        rgb_to_color_image(&predicted.image),
+                        egui::TextureOptions::LINEAR,
+                    );
+                    self.lab.image = Some(LabImage {
+                        predicted,
+                        texture: Some(texture),
+                    });
+                    self.lab.placement = None;
+                    self.place_dropped_image();
+                }
+                Event::Predicted(Err(error)) => self.error(error),
+                Event::Placed(placement) => {
+                    if let Some(note) = &placement.note {
+                        self.note(note.clone());
+                    }
+                    self.lab.placement = Some(placement);
+                }
+                Event::InversionStep(report, preview) => {
+                    if let Some(run) = &mut self.lab.inversion {
+                        run.curve.push(report);
+                        if let Some(preview) = preview {
+                            run.preview = Some(ctx.load_texture(
+                                "inversion preview",
+                                rgb_to_color_image(&preview),
+                                egui::TextureOptions::NEAREST,
+                            ));
+                        }
+                    }
+                }
+                Event::Inverted(Ok(result)) => {
+                    if let Some(run) = &mut self.lab.inversion {
+                        run.result_texture = Some(ctx.load_texture(
+                            "reconstruction",
+                            rgb_to_color_image(&result.image),
+                            egui::TextureOptions::NEAREST,
+                        ));
+                        run.result = Some(result);
+                    }
+                }
+                Event::Inverted(Err(error)) => {
+                    self.lab.inversion = None;
+                    self.error(format!("reconstruction failed: {error}"));
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for WorkbenchApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.handle_events(&ctx);
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open_paths(dropped);
+        }
+        self.poll_dialog();
+        menu::top_bar(self, ui);
+        status::status_bar(self, ui);
+        data_panel::show(self, ui);
+        lab::show(self, ui);
+        egui::CentralPanel::default().show(ui, |ui| map::show(self, ui));
+        drop_hint(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.map.store(&mut self.settings);
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Shades the window while files hover over it.
+fn drop_hint(ctx: &egui::Context) {
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    if !hovering {
+        return;
+    }
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop hint"),
+    ));
+    let rect = ctx.content_rect();
+    painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop a face image to predict it, NPZ/CSV files or a folder to open them, a model folder to load it",
+        egui::FontId::proportional(18.0),
+        egui::Color32::WHITE,
+    );
+}
+
+/// What a dropped path is.
+enum PathKind {
+    Image,
+    ModelFolder,
+    Data,
+    Unknown(String),
+}
+
+const IMAGE_EXTENSIONS: [&str; 9] = [
+    "png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff", "jfif",
+];
+
+fn classify(path: &Path) -> PathKind {
+    if path.is_dir() {
+        if path.join("config.json").is_file()
+            && (path.join("model.safetensors").is_file()
+                || path.join("pytorch_model.bin").is_file())
+        {
+            return PathKind::ModelFolder;
+        }
+        return PathKind::Data;
+    }
+    if !path.exists() {
+        return PathKind::Unknown("no such file".to_owned());
+    }
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "npz" | "csv" => PathKind::Data,
+        e if IMAGE_EXTENSIONS.contains(&e) => PathKind::Image,
+        _ => PathKind::Unknown(
+            "not an image, an NPZ/CSV file, a release folder or a model folder".to_owned(),
+        ),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn describe_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rgb_to_color_image(image: &image::RgbImage) -> egui::ColorImage {
+    egui::ColorImage::from_rgb(
+        [image.width() as usize, image.height() as usize],
+        image.as_raw(),
+    )
+}

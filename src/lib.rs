@@ -1,0 +1,24 @@
+//! FaceEmo Workbench: the desktop window (this library) over the compute crates
+//! (`faceemo_data`, `faceemo_model`, `faceemo_inversion`, `faceemo_projection`,
+//! `faceemo_analysis`). The binary in `main.rs` only parses the command line and either
+//! runs a command or starts the window with [`run_window`].
+
+pub mod app;
+
+pub use app::{StartOptions, WorkbenchApp};
+
+/// Opens the workbench window and runs until it is closed.
+pub fn run_window(options: StartOptions) -> Result<(), eframe::Error> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("FaceEmo Workbench")
+            .with_inner_size([1400.0, 860.0])
+            .with_drag_and_drop(true),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "FaceEmo Workbench",
+        native,
+        Box::new(move |cc| Ok(Box::new(WorkbenchApp::new(cc, options)))),
+    )
+}

@@ -1,0 +1,230 @@
+//! The workbench window driven as a user drives it, through `egui_kittest`: open the demo
+//! set, colour and hide groups, select points, drop a face, reconstruct it, and drop a
+//! broken file.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use faceemo::{StartOptions, WorkbenchApp};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn tiny_model() -> String {
+    fixtures().join("models/tiny32").display().to_string()
+}
+
+fn open(options: StartOptions) -> Harness<'static, WorkbenchApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| WorkbenchApp::new(cc, options))
+}
+
+/// Steps the UI until `done` holds (workers run on their own threads meanwhile).
+fn wait_for(
+    harness: &mut Harness<'_, WorkbenchApp>,
+    what: &str,
+    done: impl Fn(&WorkbenchApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_mins(3);
+    while !done(harness.state()) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; messages: {:?}",
+            harness.state().messages()
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.step();
+    harness.step();
+}
+
+/// A file dropped from the desktop, as the window integration hands it to egui.
+#[derive(Debug)]
+struct DesktopFile(PathBuf);
+
+impl egui::DroppedFile for DesktopFile {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(harness: &mut Harness<'_, WorkbenchApp>, path: PathBuf) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DesktopFile(path)));
+    harness.step();
+}
+
+fn demo_with_model() -> Harness<'static, WorkbenchApp> {
+    let mut harness = open(StartOptions {
+        demo: true,
+        model: Some(tiny_model()),
+        ..StartOptions::default()
+    });
+    wait_for(&mut harness, "the demo map and the model", |app| {
+        app.projection().is_some() && app.model_backend().is_some() && !app.is_busy()
+    });
+    harness
+}
+
+#[test]
+fn the_demo_set_opens_labelled_synthetic_with_every_point_on_the_map() {
+    let harness = demo_with_model();
+    let app = harness.state();
+    let rows = app.release().expect("release").total_rows();
+    assert_eq!(app.projection().expect("map").points.len(), rows);
+    assert!(
+        !harness
+            .get_all_by_label_contains("SYNTHETIC DEMO SET")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    harness.get_by_label_contains(&format!("PCA of {rows} points"));
+    harness.get_by_label_contains("CPU (Burn Flex");
+    // The legend lists every source dataset with its count.
+    harness.get_by_label_contains("AffectNet  (");
+}
+
+#[test]
+fn colouring_switches_and_legend_entries_hide_groups() {
+    let mut harness = demo_with_model();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Colour by")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Emotion").click();
+    wait_for(&mut harness, "the emotion legend", |_| true);
+    let happiness = harness.get_by_label_contains("happiness  (");
+    happiness.click();
+    harness.step();
+    assert_eq!(
+        harness.state().hidden_groups(),
+        vec!["happiness".to_owned()]
+    );
+    harness.get_by_label_contains("happiness  (").click();
+    harness.step();
+    assert!(harness.state().hidden_groups().is_empty());
+}
+
+#[test]
+fn a_box_drawn_on_the_map_selects_points_and_counts_them() {
+    let mut harness = demo_with_model();
+    harness.get_by_label("Box select").click();
+    harness.step();
+    let map = harness.state().map_rect().expect("the map is drawn");
+    harness.drag_at(map.left_top() + egui::vec2(5.0, 5.0));
+    harness.step();
+    harness.hover_at(map.center());
+    harness.step();
+    harness.hover_at(map.right_bottom() - egui::vec2(5.0, 5.0));
+    harness.step();
+    harness.drop_at(map.right_bottom() - egui::vec2(5.0, 5.0));
+    harness.step();
+    harness.step();
+    let selected = harness.state().selection().len();
+    assert!(selected > 100, "{selected} selected");
+    harness.get_by_label(&format!("Selected: {selected} points"));
+    harness.get_by_label("dataset \\ emotion");
+}
+
+#[test]
+fn a_dropped_face_is_predicted_placed_among_its_neighbours_and_reconstructed() {
+    // A release made from the fixture images by the same tiny model, so features match.
+    let folder = tempfile::tempdir().expect("tempdir");
+    let out = folder.path().join("mine.npz");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_faceemo"))
+        .args(["extract", "--backend", "cpu", "--model", &tiny_model()])
+        .arg(fixtures().join("images"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("faceemo extract runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let mut harness = open(StartOptions {
+        sources: vec![out.clone(), folder.path().join("mine_metadata.csv")],
+        model: Some(tiny_model()),
+        ..StartOptions::default()
+    });
+    wait_for(&mut harness, "the extracted set and the model", |app| {
+        app.projection().is_some() && app.model_backend().is_some() && !app.is_busy()
+    });
+
+    drop_file(&mut harness, fixtures().join("images/colour.png"));
+    wait_for(&mut harness, "the prediction and neighbours", |app| {
+        app.dropped_image_label().is_some() && !app.is_busy()
+    });
+    harness.get_by_label_contains("Predicted:");
+    harness.get_by_label("Nearest released samples (cosine, 768-d)");
+    // The image itself is in the extracted set: its nearest sample, at cosine 1.
+    harness.get_by_label("1.000");
+    assert!(harness.state().dropped_image_position().is_some());
+
+    harness.get_by_label("Reconstruct this face").click();
+    wait_for(&mut harness, "the reconstruction", |app| {
+        app.reconstruction().is_some()
+    });
+    let result = harness.state().reconstruction().expect("result");
+    assert!(result.cosine > 0.95, "cosine {}", result.cosine);
+    harness.get_by_label_contains("CLS MSE");
+    harness.get_by_label_contains("against the original: PSNR");
+    harness.get_by_label("reconstruction");
+    harness.get_by_label("original");
+}
+
+#[test]
+fn a_broken_file_dropped_shows_its_error_and_keeps_what_was_open() {
+    let mut harness = demo_with_model();
+    let rows = harness.state().release().expect("release").total_rows();
+    let broken = fixtures().join("data/broken/truncated.npz");
+    drop_file(&mut harness, broken);
+    wait_for(&mut harness, "the error", |app| {
+        !app.messages().is_empty() && !app.is_busy()
+    });
+    let messages = harness.state().messages().join("\n");
+    assert!(messages.contains("truncated.npz"), "{messages}");
+    assert_eq!(
+        harness.state().release().expect("still open").total_rows(),
+        rows
+    );
+    harness.get_by_label_contains("truncated.npz");
+    // Dismissing the message (the newest is listed first) removes it.
+    harness
+        .get_all_by_label("x")
+        .next()
+        .expect("a dismiss button")
+        .click();
+    harness.step();
+    assert!(
+        !harness
+            .state()
+            .messages()
+            .join("\n")
+            .contains("truncated.npz")
+    );
+}
+
+#[test]
+fn an_unreadable_image_dropped_is_an_error_not_a_crash() {
+    let mut harness = demo_with_model();
+    drop_file(&mut harness, fixtures().join("images/not_an_image.png"));
+    wait_for(&mut harness, "the error", |app| {
+        !app.messages().is_empty() && !app.is_busy()
+    });
+    let messages = harness.state().messages().join("\n");
+    assert!(messages.contains("not_an_image.png"), "{messages}");
+    assert!(harness.state().dropped_image_label().is_none());
+}
