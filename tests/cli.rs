@@ -283,6 +283,35 @@ fn project_writes_a_pca_map_of_the_demo_set_as_csv() {
 }
 
 #[test]
+fn project_writes_a_t_sne_map_with_its_kl_divergence_and_beats_pca_on_neighbours() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let project = |method: &str| {
+        let out = cache.path().join(format!("{method}.csv"));
+        json(&run(faceemo(cache.path())
+            .args(["project", "--demo", "--method", method, "--json", "-o"])
+            .arg(&out)))
+    };
+    let tsne = project("tsne");
+    assert_eq!(tsne["method"], "tsne");
+    assert_eq!(tsne["rows"], 3900);
+    assert!(tsne.get("explained_variance_ratio").is_none());
+    let kl = tsne["kl_divergence"].as_f64().expect("KL divergence");
+    assert!(kl > 0.0 && kl.is_finite(), "{tsne}");
+    let pca = project("pca");
+    let better = tsne["knn_preservation"].as_f64().expect("knn");
+    let worse = pca["knn_preservation"].as_f64().expect("knn");
+    assert!(better > worse, "t-SNE {better} vs PCA {worse}");
+    let csv = std::fs::read_to_string(cache.path().join("tsne.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 1 + 3900);
+
+    let output = run(faceemo(cache.path())
+        .args(["project", "--demo", "--method", "tsne", "--dims", "3", "-o"])
+        .arg(cache.path().join("x.csv")));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("t-SNE maps are 2-D"));
+}
+
+#[test]
 fn project_in_3d_and_an_unknown_split_is_an_error() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = cache.path().join("coords.csv");

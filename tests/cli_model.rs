@@ -340,9 +340,15 @@ fn invert_a_released_row_has_no_pixel_scores_and_bad_rows_are_named() {
     let output = invert("1");
     assert_succeeded(&output);
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert!(report.get("psnr").is_none() && report.get("ssim").is_none(), "{report}");
+    assert!(
+        report.get("psnr").is_none() && report.get("ssim").is_none(),
+        "{report}"
+    );
     let output = invert("99");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("row 99 is out of range") && stderr.contains("mine.npz"), "{stderr}");
+    assert!(
+        stderr.contains("row 99 is out of range") && stderr.contains("mine.npz"),
+        "{stderr}"
+    );
 }

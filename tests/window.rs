@@ -228,3 +228,44 @@ fn an_unreadable_image_dropped_is_an_error_not_a_crash() {
     assert!(messages.contains("not_an_image.png"), "{messages}");
     assert!(harness.state().dropped_image_label().is_none());
 }
+
+#[test]
+fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut harness = open(StartOptions {
+        demo: true,
+        map_cache: Some(cache.path().to_owned()),
+        ..StartOptions::default()
+    });
+    wait_for(&mut harness, "the demo map", |app| {
+        app.projection().is_some() && !app.is_busy()
+    });
+    harness.get_by_label("t-SNE").click();
+    wait_for(&mut harness, "the t-SNE map", |app| {
+        app.tsne_progress().1 && !app.is_busy()
+    });
+    assert_eq!(harness.state().map_method(), faceemo::app::MapMethod::Tsne);
+    harness.get_by_label_contains("t-SNE of every point");
+    let stored: Vec<_> = std::fs::read_dir(cache.path())
+        .expect("the cache folder")
+        .collect();
+    assert_eq!(stored.len(), 1, "one map file");
+    harness.get_by_label("PCA").click();
+    harness.step();
+    assert_eq!(harness.state().map_method(), faceemo::app::MapMethod::Pca);
+
+    // Opened again: the map comes from the cache, without iterations.
+    let mut again = open(StartOptions {
+        demo: true,
+        map_cache: Some(cache.path().to_owned()),
+        ..StartOptions::default()
+    });
+    wait_for(&mut again, "the demo map", |app| {
+        app.projection().is_some() && !app.is_busy()
+    });
+    again.get_by_label("t-SNE").click();
+    wait_for(&mut again, "the cached t-SNE map", |app| {
+        app.tsne_progress().1 && !app.is_busy()
+    });
+    assert_eq!(again.state().tsne_progress().0, 0, "no iterations were run");
+}

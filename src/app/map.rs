@@ -35,6 +35,8 @@ pub struct MapState {
     pub selection: Vec<usize>,
     /// The active tool.
     pub tool: Tool,
+    /// PCA or t-SNE.
+    pub method: super::MapMethod,
     /// The selection shape being dragged, in data coordinates.
     drag: Vec<PlotPoint>,
     /// The point under the pointer.
@@ -127,6 +129,7 @@ impl MapState {
             point_radius: settings.point_radius,
             selection: Vec::new(),
             tool: Tool::Pan,
+            method: super::MapMethod::Pca,
             drag: Vec::new(),
             hovered: None,
             reset_view: true,
@@ -214,7 +217,38 @@ fn toolbar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 app.map.tool = tool;
             }
         }
-        if let Some(projection) = &app.projection {
+        ui.separator();
+        ui.label("Map:");
+        for (method, name) in [
+            (super::MapMethod::Pca, "PCA"),
+            (super::MapMethod::Tsne, "t-SNE"),
+        ] {
+            if ui
+                .selectable_label(app.map.method == method, name)
+                .clicked()
+                && app.map.method != method
+            {
+                app.show_method(method);
+            }
+        }
+        if app.map.method == super::MapMethod::Tsne {
+            ui.separator();
+            let kl = app
+                .tsne
+                .kl_divergence
+                .map_or_else(String::new, |kl| format!(", KL divergence {kl:.3}"));
+            let text = match app.tsne.seconds {
+                Some(seconds) => format!("t-SNE of every point ({seconds:.0} s){kl}"),
+                None if app.tsne.iterations > 0 => {
+                    format!(
+                        "t-SNE: iteration {} / {}{kl}",
+                        app.tsne.iteration, app.tsne.iterations
+                    )
+                }
+                None => "t-SNE: PCA, neighbours and affinities...".to_owned(),
+            };
+            ui.label(text);
+        } else if let Some(projection) = &app.projection {
             ui.separator();
             let ratios: Vec<String> = projection
                 .pca
@@ -246,15 +280,22 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         return;
     };
     let points = &projection.points;
+    let tsne = app.shown_tsne_layout();
+    let positions: &[[f32; 2]] = tsne.as_deref().map_or(&points.positions, Vec::as_slice);
+    let (x_label, y_label) = if tsne.is_some() {
+        ("t-SNE 1", "t-SNE 2")
+    } else {
+        ("PC 1", "PC 2")
+    };
     let mut plot = Plot::new("feature map")
         .data_aspect(1.0)
         .show_x(false)
         .show_y(false)
         .allow_boxed_zoom(false)
         .allow_drag(app.map.tool == Tool::Pan)
-        .x_axis_label("PC 1")
-        .y_axis_label("PC 2");
-    if let Some((min, max)) = points.bounds() {
+        .x_axis_label(x_label)
+        .y_axis_label(y_label);
+    if let Some((min, max)) = super::points::bounds(positions) {
         plot = plot
             .include_x(f64::from(min[0]))
             .include_x(f64::from(max[0]))
@@ -268,12 +309,12 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     let transform = response.transform;
     let frame = *transform.frame();
     app.map.last_frame = Some(frame);
-    draw_points(app, ui, points, &transform);
+    draw_points(app, ui, points, positions, &transform);
     let plot_response = response.response;
     let painter = ui.painter_at(frame);
 
     // The dropped image: a ring and a cross where it lands.
-    if let Some(position) = app.lab.placement.as_ref().and_then(|p| p.position) {
+    if let Some(position) = app.dropped_image_position() {
         let at = transform.position_from_point(&PlotPoint::new(position[0], position[1]));
         painter.circle_stroke(at, 9.0, Stroke::new(3.0, Color32::BLACK));
         painter.circle_stroke(at, 9.0, Stroke::new(1.5, Color32::WHITE));
@@ -294,16 +335,17 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
             }
         }
         Tool::Box | Tool::Lasso => {
-            select_by_drag(app, &plot_response, &transform, points, &painter);
+            select_by_drag(app, &plot_response, &transform, positions, &painter);
         }
     }
-    hover(app, ui, &plot_response, &transform, points);
+    hover(app, ui, &plot_response, &transform, points, positions);
 }
 
 fn draw_points(
     app: &mut WorkbenchApp,
     ui: &egui::Ui,
     points: &MapPoints,
+    positions: &[[f32; 2]],
     transform: &PlotTransform,
 ) {
     let colouring = app.map.colouring;
@@ -320,14 +362,14 @@ fn draw_points(
     let version = app.map.style_version * 8 + app.map.point_radius as u64;
     app.map
         .layer
-        .paint(ui, transform, &points.positions, &style, version);
+        .paint(ui, transform, positions, &style, version);
 }
 
 fn select_by_drag(
     app: &mut WorkbenchApp,
     response: &egui::Response,
     transform: &PlotTransform,
-    points: &MapPoints,
+    positions: &[[f32; 2]],
     painter: &egui::Painter,
 ) {
     if response.drag_started() {
@@ -372,10 +414,10 @@ fn select_by_drag(
     if response.drag_stopped() {
         let shape = std::mem::take(&mut app.map.drag);
         let selected = match (app.map.tool, shape.as_slice()) {
-            (Tool::Box, [a, b]) => points_in_box(points, [a.x, a.y], [b.x, b.y]),
+            (Tool::Box, [a, b]) => points_in_box(positions, [a.x, a.y], [b.x, b.y]),
             (Tool::Lasso, polygon) if polygon.len() > 2 => {
                 let polygon: Vec<[f64; 2]> = polygon.iter().map(|p| [p.x, p.y]).collect();
-                points_in_polygon(points, &polygon)
+                points_in_polygon(positions, &polygon)
             }
             _ => Vec::new(),
         };
@@ -384,11 +426,10 @@ fn select_by_drag(
 }
 
 /// Points inside the rectangle spanned by two corners.
-pub fn points_in_box(points: &MapPoints, a: [f64; 2], b: [f64; 2]) -> Vec<usize> {
+pub fn points_in_box(positions: &[[f32; 2]], a: [f64; 2], b: [f64; 2]) -> Vec<usize> {
     let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
     let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
-    points
-        .positions
+    positions
         .iter()
         .enumerate()
         .filter(|(_, p)| {
@@ -400,9 +441,8 @@ pub fn points_in_box(points: &MapPoints, a: [f64; 2], b: [f64; 2]) -> Vec<usize>
 }
 
 /// Points inside a polygon (even–odd rule).
-pub fn points_in_polygon(points: &MapPoints, polygon: &[[f64; 2]]) -> Vec<usize> {
-    points
-        .positions
+pub fn points_in_polygon(positions: &[[f32; 2]], polygon: &[[f64; 2]]) -> Vec<usize> {
+    positions
         .iter()
         .enumerate()
         .filter(|(_, p)| inside(polygon, f64::from(p[0]), f64::from(p[1])))
@@ -425,7 +465,7 @@ fn inside(polygon: &[[f64; 2]], x: f64, y: f64) -> bool {
 
 /// The point nearest to a screen position, within `radius` pixels.
 fn nearest_on_screen(
-    points: &MapPoints,
+    positions: &[[f32; 2]],
     transform: &PlotTransform,
     at: Pos2,
     radius: f32,
@@ -434,7 +474,7 @@ fn nearest_on_screen(
     let edge = transform.value_from_position(at + egui::vec2(radius, 0.0));
     let reach = (edge.x - centre.x).abs();
     let mut best: Option<(usize, f64)> = None;
-    for (index, p) in points.positions.iter().enumerate() {
+    for (index, p) in positions.iter().enumerate() {
         let dx = f64::from(p[0]) - centre.x;
         let dy = f64::from(p[1]) - centre.y;
         if dx.abs() > reach || dy.abs() > reach {
@@ -454,10 +494,11 @@ fn hover(
     response: &egui::Response,
     transform: &PlotTransform,
     points: &MapPoints,
+    positions: &[[f32; 2]],
 ) {
     app.map.hovered = response
         .hover_pos()
-        .and_then(|at| nearest_on_screen(points, transform, at, 6.0));
+        .and_then(|at| nearest_on_screen(positions, transform, at, 6.0));
     let (Some(point), Some(release)) = (app.map.hovered, &app.release) else {
         return;
     };
@@ -491,10 +532,10 @@ fn hover(
         split.kind,
         source.row,
     );
-    let at = transform.position_from_point(&PlotPoint::new(
-        points.positions[point][0],
-        points.positions[point][1],
-    ));
+    let Some(&[x, y]) = positions.get(point) else {
+        return;
+    };
+    let at = transform.position_from_point(&PlotPoint::new(x, y));
     ui.painter()
         .circle_stroke(at, 5.0, Stroke::new(2.0, ui.visuals().strong_text_color()));
     egui::Tooltip::always_open(
@@ -527,8 +568,14 @@ mod tests {
     #[test]
     fn a_box_selects_the_points_inside_it_whichever_way_it_was_dragged() {
         let points = square_points();
-        assert_eq!(points_in_box(&points, [0.0, 0.0], [2.0, 2.0]), vec![0]);
-        assert_eq!(points_in_box(&points, [6.0, 6.0], [0.5, 0.5]), vec![0, 1]);
+        assert_eq!(
+            points_in_box(&points.positions, [0.0, 0.0], [2.0, 2.0]),
+            vec![0]
+        );
+        assert_eq!(
+            points_in_box(&points.positions, [6.0, 6.0], [0.5, 0.5]),
+            vec![0, 1]
+        );
     }
 
     #[test]
@@ -536,8 +583,10 @@ mod tests {
         let points = square_points();
         let triangle = [[0.0, 0.0], [6.0, 0.0], [6.0, 6.0]];
         // (1, 1) lies on the diagonal edge's inner side; (5, 5) too; the rest are outside.
-        let selected = points_in_polygon(&points, &triangle);
+        let selected = points_in_polygon(&points.positions, &triangle);
         assert!(selected.iter().all(|&p| p < 2), "{selected:?}");
-        assert!(points_in_polygon(&points, &[[2.0, 2.0], [3.0, 2.0], [3.0, 3.0]]).is_empty());
+        assert!(
+            points_in_polygon(&points.positions, &[[2.0, 2.0], [3.0, 2.0], [3.0, 3.0]]).is_empty()
+        );
     }
 }

@@ -40,6 +40,31 @@ pub struct StartOptions {
     pub demo: bool,
     /// Look in the Hugging Face cache for the release and the model when nothing else is given.
     pub use_cache: bool,
+    /// Where finished maps are kept (default: `~/.cache/faceemo/maps`).
+    pub map_cache: Option<PathBuf>,
+}
+
+/// Which map is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MapMethod {
+    /// Principal components (instant).
+    #[default]
+    Pca,
+    /// t-SNE (computed on demand, animated while it converges).
+    Tsne,
+}
+
+/// The t-SNE map of the current release, running or finished.
+#[derive(Default)]
+struct TsneState {
+    layout: Option<Arc<Vec<[f32; 2]>>>,
+    iteration: usize,
+    iterations: usize,
+    kl_divergence: Option<f64>,
+    map: Option<Arc<faceemo_projection::TsneMap>>,
+    seconds: Option<f64>,
+    cancel: Option<CancelToken>,
+    dropped_image: Option<[f32; 2]>,
 }
 
 /// A job the status bar shows.
@@ -90,6 +115,8 @@ pub struct WorkbenchApp {
     release: Option<Arc<Release>>,
     sources: Vec<PathBuf>,
     projection: Option<Arc<Projection>>,
+    tsne: TsneState,
+    map_cache: Option<faceemo_projection::MapCache>,
     map: map::MapState,
     model: Option<ModelInfo>,
     model_loading: bool,
@@ -117,6 +144,12 @@ impl WorkbenchApp {
             release: None,
             sources: Vec::new(),
             projection: None,
+            tsne: TsneState::default(),
+            map_cache: options
+                .map_cache
+                .clone()
+                .or_else(faceemo_projection::MapCache::default_location)
+                .map(faceemo_projection::MapCache::new),
             model: None,
             model_loading: false,
             lab: Lab::default(),
@@ -137,9 +170,32 @@ impl WorkbenchApp {
             .use_cache
             .then(faceemo_hub::HubSettings::from_env)
             .and_then(Result::ok);
+        // The model first: the model worker takes commands in order, so images given on
+        // the command line are predicted once it has loaded.
+        let model = options
+            .model
+            .clone()
+            .or_else(|| self.settings.model.clone())
+            .or_else(|| {
+                let hub = hub.as_ref()?;
+                let repo = faceemo_hub::HubRepo::model(faceemo_model::FACEEMO_MODEL_ID);
+                faceemo_hub::cached_snapshot(hub, &repo)
+                    .map(|_| faceemo_model::FACEEMO_MODEL_ID.to_owned())
+            });
+        if let Some(model) = model {
+            self.load_model(model);
+        }
+        let opens_data = options
+            .sources
+            .iter()
+            .any(|p| matches!(classify(p), PathKind::Data));
         if !options.sources.is_empty() {
-            self.open_sources(options.sources);
-        } else if options.demo {
+            self.open_paths(options.sources);
+        }
+        if opens_data {
+            return;
+        }
+        if options.demo {
             self.open_demo();
         } else if let Some(last) = self
             .settings
@@ -153,18 +209,6 @@ impl WorkbenchApp {
             self.load_release_files(files, Vec::new());
         } else {
             self.open_demo();
-        }
-        let model = options
-            .model
-            .or_else(|| self.settings.model.clone())
-            .or_else(|| {
-                let hub = hub.as_ref()?;
-                let repo = faceemo_hub::HubRepo::model(faceemo_model::FACEEMO_MODEL_ID);
-                faceemo_hub::cached_snapshot(hub, &repo)
-                    .map(|_| faceemo_model::FACEEMO_MODEL_ID.to_owned())
-            });
-        if let Some(model) = model {
-            self.load_model(model);
         }
     }
 
@@ -212,14 +256,72 @@ impl WorkbenchApp {
             .collect()
     }
 
+    /// The map shown.
+    pub fn map_method(&self) -> MapMethod {
+        self.map.method
+    }
+
+    /// The t-SNE iteration reached and whether the map is finished.
+    pub fn tsne_progress(&self) -> (usize, bool) {
+        (self.tsne.iteration, self.tsne.map.is_some())
+    }
+
+    /// The t-SNE layout when the t-SNE map is the one shown.
+    fn shown_tsne_layout(&self) -> Option<Arc<Vec<[f32; 2]>>> {
+        (self.map.method == MapMethod::Tsne)
+            .then(|| self.tsne.layout.clone())
+            .flatten()
+    }
+
+    /// Shows the PCA or the t-SNE map, starting t-SNE the first time it is asked for.
+    fn show_method(&mut self, method: MapMethod) {
+        self.map.method = method;
+        self.map.reset_view = true;
+        self.map.restyle();
+        if method == MapMethod::Tsne && self.tsne.cancel.is_none() && self.tsne.map.is_none() {
+            self.start_tsne();
+        }
+    }
+
+    fn start_tsne(&mut self) {
+        let Some(release) = self.release.clone() else {
+            return;
+        };
+        let cancel = CancelToken::new();
+        let events = self.workers.events();
+        let cache = self.map_cache.clone();
+        let id = self.workers.spawn("t-SNE", cancel.clone(), move |job| {
+            Event::TsneReady(projection::run_tsne(&release, cache.as_ref(), job, &events))
+        });
+        self.add_job(id, "t-SNE of every point", cancel.clone());
+        self.tsne.cancel = Some(cancel);
+    }
+
+    fn place_on_tsne(&mut self) {
+        let (Some(map), Some(lab)) = (self.tsne.map.clone(), self.lab.image.as_ref()) else {
+            return;
+        };
+        let feature = lab.predicted.prediction.cls.clone();
+        let cancel = CancelToken::new();
+        let id = self
+            .workers
+            .spawn("place on t-SNE", cancel.clone(), move |_| {
+                Event::TsnePlaced(projection::place_on_tsne(&map, &feature))
+            });
+        self.add_job(id, "Placing the image on the t-SNE map", cancel);
+    }
+
     /// Where the map's plot area was drawn in the last frame.
     pub fn map_rect(&self) -> Option<egui::Rect> {
         self.map.last_frame
     }
 
-    /// The dropped image's place on the map, once placed.
+    /// The dropped image's place on the map shown, once placed.
     pub fn dropped_image_position(&self) -> Option<[f32; 2]> {
-        self.lab.placement.as_ref().and_then(|p| p.position)
+        match self.map.method {
+            MapMethod::Pca => self.lab.placement.as_ref().and_then(|p| p.position),
+            MapMethod::Tsne => self.tsne.dropped_image,
+        }
     }
 
     /// The last reconstruction, once finished.
@@ -463,6 +565,60 @@ impl WorkbenchApp {
         Some((feature, name))
     }
 
+    fn on_tsne_layout(&mut self, update: worker::TsneLayout) {
+        if self.tsne.cancel.is_none() {
+            return;
+        }
+        self.tsne.iteration = update.iteration;
+        self.tsne.iterations = update.iterations;
+        self.tsne.kl_divergence = update.kl_divergence;
+        self.tsne.layout = Some(update.layout);
+        if self.map.method == MapMethod::Tsne {
+            self.map.restyle();
+            self.map.reset_view = true;
+        }
+    }
+
+    fn on_tsne_ready(&mut self, result: Result<worker::TsneReady, String>) {
+        match result {
+            Ok(ready) => {
+                self.tsne.cancel = None;
+                self.tsne.layout = Some(ready.layout);
+                self.tsne.kl_divergence = Some(ready.map.kl_divergence);
+                self.tsne.iteration = self.tsne.iterations.max(self.tsne.iteration);
+                self.tsne.seconds = Some(ready.seconds);
+                self.tsne.map = Some(ready.map);
+                self.map.restyle();
+                self.place_on_tsne();
+            }
+            Err(error) => {
+                self.tsne = TsneState::default();
+                if self.map.method == MapMethod::Tsne {
+                    self.show_method(MapMethod::Pca);
+                }
+                self.note(error);
+            }
+        }
+    }
+
+    fn on_inversion_step(
+        &mut self,
+        ctx: &egui::Context,
+        report: StepReport,
+        preview: Option<image::RgbImage>,
+    ) {
+        if let Some(run) = &mut self.lab.inversion {
+            run.curve.push(report);
+            if let Some(preview) = preview {
+                run.preview = Some(ctx.load_texture(
+                    "inversion preview",
+                    rgb_to_color_image(&preview),
+                    egui::TextureOptions::NEAREST,
+                ));
+            }
+        }
+    }
+
     fn handle_events(&mut self, ctx: &egui::Context) {
         for event in self.workers.drain() {
             match event {
@@ -480,6 +636,11 @@ impl WorkbenchApp {
                     self.sources = loaded.sources;
                     self.release = Some(loaded.release);
                     self.projection = None;
+                    if let Some(cancel) = &self.tsne.cancel {
+                        cancel.cancel();
+                    }
+                    self.tsne = TsneState::default();
+                    self.map.method = MapMethod::Pca;
                     self.map.clear_for_new_data();
                     self.lab.placement = None;
                     self.start_projection();
@@ -517,9 +678,14 @@ impl WorkbenchApp {
                         texture: Some(texture),
                     });
                     self.lab.placement = None;
+                    self.tsne.dropped_image = None;
                     self.place_dropped_image();
+                    self.place_on_tsne();
                 }
                 Event::Predicted(Err(error)) => self.error(error),
+                Event::TsneLayout(update) => self.on_tsne_layout(update),
+                Event::TsneReady(result) => self.on_tsne_ready(result),
+                Event::TsnePlaced(position) => self.tsne.dropped_image = position,
                 Event::Placed(placement) => {
                     if let Some(note) = &placement.note {
                         self.note(note.clone());
@@ -527,16 +693,7 @@ impl WorkbenchApp {
                     self.lab.placement = Some(placement);
                 }
                 Event::InversionStep(report, preview) => {
-                    if let Some(run) = &mut self.lab.inversion {
-                        run.curve.push(report);
-                        if let Some(preview) = preview {
-                            run.preview = Some(ctx.load_texture(
-                                "inversion preview",
-                                rgb_to_color_image(&preview),
-                                egui::TextureOptions::NEAREST,
-                            ));
-                        }
-                    }
+                    self.on_inversion_step(ctx, report, preview);
                 }
                 Event::Inverted(Ok(result)) => {
                     if let Some(run) = &mut self.lab.inversion {

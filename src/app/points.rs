@@ -191,15 +191,19 @@ impl MapPoints {
 
     /// The bounding box of the positions, `[min, max]`.
     pub fn bounds(&self) -> Option<([f32; 2], [f32; 2])> {
-        let finite = self
-            .positions
-            .iter()
-            .filter(|p| p[0].is_finite() && p[1].is_finite());
-        finite.fold(None, |bounds, p| {
-            let ([x0, y0], [x1, y1]) = bounds.unwrap_or((*p, *p));
-            Some(([x0.min(p[0]), y0.min(p[1])], [x1.max(p[0]), y1.max(p[1])]))
-        })
+        bounds(&self.positions)
     }
+}
+
+/// The bounding box of the finite positions, `[min, max]`.
+pub fn bounds(positions: &[[f32; 2]]) -> Option<([f32; 2], [f32; 2])> {
+    let finite = positions
+        .iter()
+        .filter(|p| p[0].is_finite() && p[1].is_finite());
+    finite.fold(None, |bounds, p| {
+        let ([x0, y0], [x1, y1]) = bounds.unwrap_or((*p, *p));
+        Some(([x0.min(p[0]), y0.min(p[1])], [x1.max(p[0]), y1.max(p[1])]))
+    })
 }
 
 fn sample_labels(split: &SplitData, row: usize) -> (Option<&str>, Option<&str>) {

@@ -7,10 +7,11 @@ use std::time::Instant;
 use faceemo_analysis::{CosineIndex, Neighbour};
 use faceemo_data::Release;
 use faceemo_jobs::JobContext;
-use faceemo_projection::Pca;
+use faceemo_projection::{MapCache, Pca, TsneError, TsneMap, TsneSettings, tsne};
 use ndarray::{ArrayView2, Axis};
 
 use super::points::MapPoints;
+use super::worker::{Event, EventSender, TsneLayout, TsneReady};
 
 /// A finished map of a release.
 pub struct Projection {
@@ -162,4 +163,93 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
         neighbours,
         note: None,
     }
+}
+
+/// Runs t-SNE on every finite row of the release, sending a layout every few iterations
+/// so the map animates; rows with NaN features stay off the map (NaN positions).
+pub fn run_tsne(
+    release: &Release,
+    cache: Option<&MapCache>,
+    job: JobContext<'_>,
+    events: &EventSender,
+) -> Result<TsneReady, String> {
+    let started = Instant::now();
+    let views: Vec<ArrayView2<'_, f32>> =
+        release.splits.iter().map(|s| s.features.view()).collect();
+    let all = ndarray::concatenate(Axis(0), &views)
+        .map_err(|e| format!("the splits have different feature widths: {e}"))?;
+    let finite: Vec<usize> = (0..all.nrows())
+        .filter(|&r| all.row(r).iter().all(|v| v.is_finite()))
+        .collect();
+    let data = all.select(Axis(0), &finite);
+    drop(all);
+    let rows = release.total_rows();
+    let scatter = |embedded: &[[f32; 2]]| -> Arc<Vec<[f32; 2]>> {
+        let mut layout = vec![[f32::NAN; 2]; rows];
+        for (&row, &position) in finite.iter().zip(embedded) {
+            layout[row] = position;
+        }
+        Arc::new(layout)
+    };
+    let settings = TsneSettings::default();
+    let key = MapCache::key(data.view(), &TsneMap::cache_parameters(&settings));
+    if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
+        job.report("t-SNE: from the cache", 1, 1);
+        let embedding =
+            ndarray::Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
+        let map = TsneMap::from_layout(data.view(), embedding, cached.kl_divergence, &settings)
+            .map_err(|e| e.to_string())?;
+        return Ok(TsneReady {
+            layout: scatter(&cached.layout),
+            map: Arc::new(map),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let map = tsne(data.view(), &settings, &mut |progress| {
+        job.report(
+            format!("t-SNE: {}", progress.stage),
+            progress.iteration as u64,
+            progress.iterations as u64,
+        );
+        if let Some(layout) = progress.layout {
+            events.send(Event::TsneLayout(TsneLayout {
+                iteration: progress.iteration,
+                iterations: progress.iterations,
+                kl_divergence: progress.kl_divergence,
+                layout: scatter(layout),
+            }));
+        }
+        job.check_cancelled().is_ok()
+    })
+    .map_err(|e| match e {
+        TsneError::Cancelled => "t-SNE cancelled".to_owned(),
+        other => other.to_string(),
+    })?;
+    let embedded: Vec<[f32; 2]> = map
+        .embedding
+        .rows()
+        .into_iter()
+        .map(|r| [r[0], r[1]])
+        .collect();
+    if let Some(cache) = cache {
+        let stored = faceemo_projection::CachedMap {
+            layout: embedded.clone(),
+            kl_divergence: map.kl_divergence,
+        };
+        if let Err(error) = cache.store(&key, &stored) {
+            eprintln!("cannot cache the t-SNE map: {error}");
+        }
+    }
+    Ok(TsneReady {
+        layout: scatter(&embedded),
+        map: Arc::new(map),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Where a feature lands on a finished t-SNE map.
+pub fn place_on_tsne(map: &TsneMap, feature: &[f32]) -> Option<[f32; 2]> {
+    let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
+    let placed = map.transform(query).ok()?;
+    Some([placed[[0, 0]], placed[[0, 1]]])
 }

@@ -35,10 +35,38 @@ pub enum Event {
     Predicted(Result<PredictedImage, String>),
     /// Neighbours and map position of the dropped image.
     Placed(super::Placement),
+    /// An intermediate t-SNE layout (all rows; NaN where a row could not be embedded).
+    TsneLayout(TsneLayout),
+    /// The finished t-SNE map, or why there is none.
+    TsneReady(Result<TsneReady, String>),
+    /// The dropped image's place on the t-SNE map.
+    TsnePlaced(Option<[f32; 2]>),
     /// One inversion step.
     InversionStep(StepReport, Option<RgbImage>),
     /// The inversion finished (or was cancelled, keeping its best image).
     Inverted(Result<Reconstruction, String>),
+}
+
+/// A t-SNE layout on its way.
+pub struct TsneLayout {
+    /// Iterations done.
+    pub iteration: usize,
+    /// Iterations planned.
+    pub iterations: usize,
+    /// KL divergence now.
+    pub kl_divergence: Option<f64>,
+    /// Position of every row.
+    pub layout: Arc<Vec<[f32; 2]>>,
+}
+
+/// A finished t-SNE map.
+pub struct TsneReady {
+    /// The map (places new points).
+    pub map: Arc<faceemo_projection::TsneMap>,
+    /// Position of every row.
+    pub layout: Arc<Vec<[f32; 2]>>,
+    /// Seconds it took.
+    pub seconds: f64,
 }
 
 /// A release and the files it came from.
@@ -176,6 +204,11 @@ impl Workers {
             model,
             next_job: 1,
         }
+    }
+
+    /// A sender for jobs that report more than their result (t-SNE layouts).
+    pub fn events(&self) -> EventSender {
+        self.events.clone()
     }
 
     /// Events that arrived since the last call.

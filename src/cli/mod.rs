@@ -47,7 +47,7 @@ pub enum Command {
 /// Arguments of `faceemo open`.
 #[derive(Debug, clap::Args)]
 pub struct OpenArgs {
-    /// Release folders or NPZ/CSV files.
+    /// Release folders or NPZ/CSV files; face images are predicted once the model is loaded.
     paths: Vec<std::path::PathBuf>,
     /// Model folder or hub id.
     #[arg(long, value_name = "DIR|HUB-ID")]
@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model: args.model,
             demo: args.demo,
             use_cache: true,
+            map_cache: None,
         }),
         Some(Command::Info(args)) => info::run(&args),
         Some(Command::Download(args)) => download::run(&args),

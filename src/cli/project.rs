@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use faceemo_data::{Release, SplitData};
-use faceemo_projection::{Pca, knn_preservation, sample_rows};
+use faceemo_jobs::{ProgressSink as _, ProgressUpdate};
+use faceemo_projection::{Pca, TsneMap, TsneSettings, knn_preservation, sample_rows, tsne};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
+use super::progress::TerminalProgress;
 use super::release_args::ReleaseArgs;
 
 /// Projection methods.
@@ -17,6 +19,8 @@ use super::release_args::ReleaseArgs;
 pub enum Method {
     /// Principal component analysis of all selected rows.
     Pca,
+    /// t-SNE (PCA to 50 dimensions, exact neighbours, FFT-accelerated repulsion).
+    Tsne,
 }
 
 /// Arguments of `faceemo project`.
@@ -30,9 +34,12 @@ pub struct ProjectArgs {
     /// Splits to project, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     splits: Vec<String>,
-    /// Map dimensions.
+    /// Map dimensions (t-SNE maps are 2-D).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
     dims: u8,
+    /// t-SNE perplexity (effective number of neighbours).
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f64,
     /// Seed of the sample the quality is measured on.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -49,7 +56,10 @@ struct ProjectReport {
     method: &'static str,
     rows: usize,
     seconds: f64,
-    explained_variance_ratio: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explained_variance_ratio: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kl_divergence: Option<f64>,
     knn_preservation: f64,
     knn_k: usize,
     knn_sample: usize,
@@ -66,13 +76,21 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     let splits = select_splits(&release, &args.splits)?;
     let features = stack_features(&splits);
     let start = Instant::now();
-    let (coords, explained_variance_ratio) = match args.method {
+    let (coords, explained_variance_ratio, kl_divergence) = match args.method {
         Method::Pca => {
             let pca = Pca::fit(features.view(), usize::from(args.dims))?;
             (
                 pca.transform(features.view())?,
-                pca.explained_variance_ratio,
+                Some(pca.explained_variance_ratio),
+                None,
             )
+        }
+        Method::Tsne => {
+            if args.dims != 2 {
+                anyhow::bail!("t-SNE maps are 2-D: drop --dims {}", args.dims);
+            }
+            let map = run_tsne(&features, args.perplexity, args.json)?;
+            (map.embedding, None, Some(map.kl_divergence))
         }
     };
     let seconds = start.elapsed().as_secs_f64();
@@ -80,10 +98,14 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     let preservation = knn_preservation(features.view(), coords.view(), &sample, QUALITY_K);
     write_csv(&args.output, &splits, &coords)?;
     let report = ProjectReport {
-        method: "pca",
+        method: match args.method {
+            Method::Pca => "pca",
+            Method::Tsne => "tsne",
+        },
         rows: features.nrows(),
         seconds,
         explained_variance_ratio,
+        kl_divergence,
         knn_preservation: preservation,
         knn_k: QUALITY_K,
         knn_sample: sample.len(),
@@ -95,16 +117,23 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         if report.synthetic {
             println!("*** SYNTHETIC DEMO SET — not the FaceEmo-Set release ***");
         }
+        let quality = match (&report.explained_variance_ratio, report.kl_divergence) {
+            (Some(ratios), _) => format!(
+                "explained variance ratio {}",
+                ratios
+                    .iter()
+                    .map(|r| format!("{r:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (None, Some(kl)) => format!("KL divergence {kl:.4}"),
+            (None, None) => String::new(),
+        };
         println!(
-            "PCA of {} rows in {:.2} s; explained variance ratio {}; {}-NN preservation {:.3} on {} rows; wrote {}",
+            "{} of {} rows in {:.2} s; {quality}; {}-NN preservation {:.3} on {} rows; wrote {}",
+            report.method.to_uppercase(),
             report.rows,
             report.seconds,
-            report
-                .explained_variance_ratio
-                .iter()
-                .map(|r| format!("{r:.4}"))
-                .collect::<Vec<_>>()
-                .join(", "),
             QUALITY_K,
             report.knn_preservation,
             report.knn_sample,
@@ -112,6 +141,28 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// t-SNE with a progress bar of iterations (hidden for JSON output).
+fn run_tsne(features: &Array2<f32>, perplexity: f64, quiet: bool) -> anyhow::Result<TsneMap> {
+    let progress = TerminalProgress::count(quiet);
+    let settings = TsneSettings {
+        perplexity,
+        ..TsneSettings::default()
+    };
+    let map = tsne(features.view(), &settings, &mut |update| {
+        progress.report(ProgressUpdate {
+            stage: match update.kl_divergence {
+                Some(kl) => format!("t-SNE, KL {kl:.3}"),
+                None => update.stage.to_owned(),
+            },
+            done: update.iteration as u64,
+            total: update.iterations as u64,
+        });
+        true
+    })?;
+    progress.finish();
+    Ok(map)
 }
 
 fn select_splits<'r>(release: &'r Release, names: &[String]) -> anyhow::Result<Vec<&'r SplitData>> {

@@ -2,6 +2,7 @@
 //! space are still its neighbours on the map.
 
 use ndarray::{ArrayView2, Axis};
+use rayon::prelude::*;
 
 use faceemo_jobs::SplitMix64;
 
@@ -21,34 +22,110 @@ pub fn sample_rows(rows: usize, count: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Queries per block: the block's distances to every row are one matrix product.
-const QUERY_BLOCK: usize = 128;
+const QUERY_BLOCK: usize = 64;
+
+/// The `k` nearest rows of some rows: indices and squared Euclidean distances, row-major,
+/// nearest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Neighbours {
+    /// Neighbours per query.
+    pub k: usize,
+    /// `queries × k` row indices.
+    pub indices: Vec<u32>,
+    /// `queries × k` squared distances.
+    pub distances: Vec<f32>,
+}
+
+impl Neighbours {
+    /// The neighbours of the `query`-th query.
+    pub fn of(&self, query: usize) -> (&[u32], &[f32]) {
+        let range = query * self.k..(query + 1) * self.k;
+        (&self.indices[range.clone()], &self.distances[range])
+    }
+}
 
 /// For each row in `queries`, the `k` nearest rows of `data` (Euclidean, itself excluded;
-/// ties broken by index, so equal distances give the same neighbours everywhere).
-fn nearest_neighbours(data: ArrayView2<'_, f32>, queries: &[usize], k: usize) -> Vec<Vec<usize>> {
+/// ties broken by index, so equal distances give the same neighbours everywhere). Exact:
+/// blocks of queries against all rows as one matrix product, then a bounded insertion
+/// sort per query, on all cores. Stops between blocks when `cancelled` says so.
+pub fn nearest_neighbours(
+    data: ArrayView2<'_, f32>,
+    queries: &[usize],
+    k: usize,
+    cancelled: &dyn Fn(usize) -> bool,
+) -> Option<Neighbours> {
+    let k = k.min(data.nrows().saturating_sub(1));
     let norms: Vec<f32> = data.axis_iter(Axis(0)).map(|r| r.dot(&r)).collect();
-    let mut result = Vec::with_capacity(queries.len());
-    for block in queries.chunks(QUERY_BLOCK) {
-        let points = data.select(Axis(0), block);
-        // ‖x − q‖² − ‖q‖² = ‖x‖² − 2 x·q: the query's own norm does not change the order.
-        let dots = points.dot(&data.t());
-        for (query, row) in block.iter().zip(dots.axis_iter(Axis(0))) {
-            let mut distances: Vec<(f32, usize)> = row
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != *query)
-                .map(|(i, &dot)| (norms[i] - 2.0 * dot, i))
-                .collect();
-            let k = k.min(distances.len());
-            if k == 0 {
-                result.push(Vec::new());
-                continue;
-            }
-            distances.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            result.push(distances[..k].iter().map(|&(_, i)| i).collect());
-        }
+    let mut indices = vec![0u32; queries.len() * k];
+    let mut distances = vec![0f32; queries.len() * k];
+    if k == 0 {
+        return Some(Neighbours {
+            k,
+            indices,
+            distances,
+        });
     }
-    result
+    for (block_index, block) in queries.chunks(QUERY_BLOCK).enumerate() {
+        if cancelled(block_index * QUERY_BLOCK) {
+            return None;
+        }
+        let points = data.select(Axis(0), block);
+        let dots = points.dot(&data.t());
+        let start = block_index * QUERY_BLOCK * k;
+        let block_indices = &mut indices[start..start + block.len() * k];
+        let block_distances = &mut distances[start..start + block.len() * k];
+        block_indices
+            .par_chunks_mut(k)
+            .zip(block_distances.par_chunks_mut(k))
+            .enumerate()
+            .for_each(|(row, (out_indices, out_distances))| {
+                let query = block[row];
+                let own = norms[query];
+                nearest_in_row(
+                    dots.row(row),
+                    &norms,
+                    own,
+                    query,
+                    out_indices,
+                    out_distances,
+                );
+            });
+    }
+    Some(Neighbours {
+        k,
+        indices,
+        distances,
+    })
+}
+
+/// The `out.len()` smallest distances of one query row, nearest first.
+fn nearest_in_row(
+    dots: ndarray::ArrayView1<'_, f32>,
+    norms: &[f32],
+    own_norm: f32,
+    query: usize,
+    out_indices: &mut [u32],
+    out_distances: &mut [f32],
+) {
+    let k = out_indices.len();
+    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+    for (i, (&dot, &norm)) in dots.iter().zip(norms).enumerate() {
+        if i == query {
+            continue;
+        }
+        let distance = (own_norm + norm - 2.0 * dot).max(0.0);
+        if best.len() == k && distance >= best[k - 1].0 {
+            continue;
+        }
+        let at = best
+            .partition_point(|&(d, j)| d.total_cmp(&distance).then((j as usize).cmp(&i)).is_lt());
+        best.insert(at, (distance, i as u32));
+        best.truncate(k);
+    }
+    for (slot, (distance, index)) in best.into_iter().enumerate() {
+        out_indices[slot] = index;
+        out_distances[slot] = distance;
+    }
 }
 
 /// Mean fraction, over the `sample` rows, of each row's `k` nearest neighbours in `high`
@@ -62,12 +139,19 @@ pub fn knn_preservation(
     if sample.is_empty() || k == 0 {
         return 0.0;
     }
-    let in_high = nearest_neighbours(high, sample, k);
-    let in_low = nearest_neighbours(low, sample, k);
-    let total: f64 = in_high
-        .iter()
-        .zip(&in_low)
-        .map(|(h, l)| h.iter().filter(|i| l.contains(i)).count() as f64 / h.len().max(1) as f64)
+    let never = |_| false;
+    let (Some(in_high), Some(in_low)) = (
+        nearest_neighbours(high, sample, k, &never),
+        nearest_neighbours(low, sample, k, &never),
+    ) else {
+        return 0.0;
+    };
+    let total: f64 = (0..sample.len())
+        .map(|q| {
+            let (high, _) = in_high.of(q);
+            let (low, _) = in_low.of(q);
+            high.iter().filter(|i| low.contains(i)).count() as f64 / high.len().max(1) as f64
+        })
         .sum();
     total / sample.len() as f64
 }
@@ -84,6 +168,17 @@ mod tests {
         assert_ne!(a, sample_rows(1000, 50, 8));
         assert!(a.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(sample_rows(5, 50, 1), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn neighbours_are_exact_nearest_first_and_exclude_the_point_itself() {
+        let data = Array2::from_shape_fn((7, 1), |(i, _)| (i * i) as f32);
+        let found =
+            nearest_neighbours(data.view(), &[0, 3, 6], 2, &|_| false).expect("not cancelled");
+        assert_eq!(found.of(0), (&[1u32, 2][..], &[1.0f32, 16.0][..]));
+        assert_eq!(found.of(1).0, &[2, 4]);
+        assert_eq!(found.of(2).0, &[5, 4]);
+        assert!(nearest_neighbours(data.view(), &[0], 2, &|_| true).is_none());
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Projections of the 768-d feature space to 2-D or 3-D maps, and how faithful they are.
 //!
 //! PCA works on any subset of rows (a split, a dataset, a selection): fit on one, transform
-//! any other. Every projection can be scored by k-nearest-neighbour preservation.
+//! any other. t-SNE ([`tsne`]) runs FFT-accelerated on every row and places new points
+//! into a finished map. Every projection can be scored by k-nearest-neighbour preservation.
 //! It knows nothing of any user interface.
 
 // ndarray views are cheap handles; taking them by value is ndarray's own convention.
 #![allow(clippy::needless_pass_by_value)]
 
+mod cache;
 mod knn;
 mod pca;
+mod tsne;
 
-pub use knn::{knn_preservation, sample_rows};
+pub use cache::{CachedMap, MapCache};
+pub use knn::{Neighbours, knn_preservation, nearest_neighbours, sample_rows};
 pub use pca::{Pca, PcaError};
+pub use tsne::{TsneError, TsneMap, TsneProgress, TsneSettings, tsne};

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Feature inversion on ViT-B/16 at 224x224: seconds per step (forward + backward to the image
+# + Adam) and the cosine reached, this workbench (Burn) against PyTorch running the same
+# objective on the same seeded base-size model, same machine, same thread count, same run.
+# Needs python3 with torch + transformers + pillow.
+# Usage: benches/inversion_vs_pytorch.sh [STEPS] [BACKEND]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+steps="${1:-20}"
+backend="${2:-cpu}"
+threads="$(nproc)"
+dir=bench-data/vit-base
+[ -f "$dir/model.safetensors" ] || python3 benches/make_vit_base.py "$dir"
+target=bench-data/inversion_target.png
+[ -f "$target" ] || python3 -c "
+import numpy as np; from PIL import Image
+y, x = np.mgrid[0:256, 0:256]
+rgb = np.stack([x, y, (x * y) % 256], -1).astype(np.uint8)
+Image.fromarray(rgb).save('$target')"
+cargo build --release --example invert_step
+RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/examples/invert_step" "$dir" "$target" "$steps" "$backend"
+python3 benches/pytorch_inversion_step.py "$dir" "$target" "$steps" "$threads"
