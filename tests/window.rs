@@ -93,6 +93,18 @@ fn the_demo_set_opens_labelled_synthetic_with_every_point_on_the_map() {
     harness.get_by_label_contains("CPU (Burn Flex");
     // The legend lists every source dataset with its count.
     harness.get_by_label_contains("AffectNet  (");
+    harness.get_by_label("Accuracy by dataset");
+    harness.get_by_label("Shift between datasets");
+    // The demo set shifts AffectNet most: its centroid is the farthest from FER2013's.
+    let shift = &harness.state().projection().expect("map").shift;
+    let column = |name: &str| shift.names.iter().position(|n| n == name).expect(name);
+    let fer = column("FER2013");
+    let affectnet = column("AffectNet");
+    let raf = column("RAF-DB");
+    assert!(
+        shift.distances[fer][affectnet] > shift.distances[fer][raf],
+        "{shift:?}"
+    );
 }
 
 #[test]

@@ -23,6 +23,8 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 selection(app, ui);
                 ui.separator();
                 accuracy(app, ui);
+                ui.separator();
+                shift(app, ui);
             });
         });
 }
@@ -238,4 +240,31 @@ fn accuracy(app: &WorkbenchApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+}
+
+fn shift(app: &WorkbenchApp, ui: &mut egui::Ui) {
+    let Some(projection) = &app.projection else {
+        return;
+    };
+    let shift = &projection.shift;
+    ui.heading("Shift between datasets");
+    ui.label("1 - cosine similarity of the datasets' mean features (0: same direction).");
+    egui::ScrollArea::horizontal()
+        .id_salt("shift")
+        .show(ui, |ui| {
+            egui::Grid::new("shift").striped(true).show(ui, |ui| {
+                ui.label("");
+                for name in &shift.names {
+                    ui.label(name);
+                }
+                ui.end_row();
+                for (name, row) in shift.names.iter().zip(&shift.distances) {
+                    ui.label(name);
+                    for distance in row {
+                        ui.label(format!("{distance:.3}"));
+                    }
+                    ui.end_row();
+                }
+            });
+        });
 }

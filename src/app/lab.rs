@@ -1,7 +1,7 @@
 //! The right panel, the image lab: the dropped face, its emotion probabilities, its nearest
 //! released samples, and its reconstruction with live progress and the final comparison.
 
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 use faceemo_inversion::compare_with_original;
 
 use super::WorkbenchApp;
@@ -52,34 +52,18 @@ fn dropped_image(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 .copied()
                 .unwrap_or(0.0)
     ));
-    let bars: Vec<Bar> = prediction
-        .probs
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            Bar::new(i as f64, f64::from(p))
-                .name(labels.get(i).cloned().unwrap_or_default())
-                .width(0.7)
-        })
-        .collect();
-    let names = labels.clone();
-    Plot::new("probabilities")
-        .height(140.0)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .include_y(0.0)
-        .include_y(1.0)
-        .x_axis_formatter(move |mark, _| {
-            let index = mark.value.round();
-            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                names.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
+    egui::Grid::new("probabilities")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (index, &probability) in prediction.probs.iter().enumerate() {
+                ui.label(labels.get(index).map_or("?", String::as_str));
+                ui.add(
+                    egui::ProgressBar::new(probability)
+                        .desired_width(200.0)
+                        .text(format!("{:.1} %", 100.0 * probability)),
+                );
+                ui.end_row();
             }
-        })
-        .show(ui, |plot_ui| {
-            plot_ui.bar_chart(BarChart::new("probability", bars));
         });
     if ui.button("Reconstruct this face").clicked() {
         app.reconstruct(false);

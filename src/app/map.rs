@@ -257,11 +257,11 @@ fn toolbar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 .map(|r| format!("{:.1} %", 100.0 * r))
                 .collect();
             ui.label(format!(
-                "PCA of {} points ({:.2} s); explained variance {}",
+                "PCA of {} points ({:.2} s)",
                 projection.points.len(),
-                projection.seconds,
-                ratios.join(" + ")
-            ));
+                projection.seconds
+            ))
+            .on_hover_text(format!("explained variance {}", ratios.join(" + ")));
         }
     });
 }

@@ -23,6 +23,8 @@ pub struct Projection {
     pub index: CosineIndex,
     /// Seconds the fit and transform took.
     pub seconds: f64,
+    /// Cosine distance between the datasets' centroids in feature space.
+    pub shift: faceemo_analysis::CentroidShift,
 }
 
 /// Where a dropped image landed and its nearest released samples.
@@ -93,11 +95,17 @@ pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, Str
     }
     let points = MapPoints::new(release, &coordinates.view());
     let index = CosineIndex::new(&views);
+    let shift = faceemo_analysis::CentroidShift::measure(
+        &views,
+        points.groups(super::points::Colouring::Dataset),
+        points.group_names(super::points::Colouring::Dataset),
+    );
     job.report("done", 3, 3);
     Ok(Projection {
         pca,
         points,
         index,
+        shift,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
