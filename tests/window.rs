@@ -241,17 +241,23 @@ fn an_unreadable_image_dropped_is_an_error_not_a_crash() {
     assert!(harness.state().dropped_image_label().is_none());
 }
 
-#[test]
-fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
-    let cache = tempfile::tempdir().expect("tempdir");
+/// The demo set with maps cached in `folder`, once its PCA map is up.
+fn demo_with_map_cache(folder: &Path) -> Harness<'static, WorkbenchApp> {
     let mut harness = open(StartOptions {
         demo: true,
-        map_cache: Some(cache.path().to_owned()),
+        map_cache: Some(folder.to_owned()),
         ..StartOptions::default()
     });
     wait_for(&mut harness, "the demo map", |app| {
         app.projection().is_some() && !app.is_busy()
     });
+    harness
+}
+
+#[test]
+fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut harness = demo_with_map_cache(cache.path());
     harness.get_by_label("t-SNE").click();
     wait_for(&mut harness, "the t-SNE map", |app| {
         app.tsne_progress().1 && !app.is_busy()
@@ -267,14 +273,7 @@ fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
     assert_eq!(harness.state().map_method(), faceemo::app::MapMethod::Pca);
 
     // Opened again: the map comes from the cache, without iterations.
-    let mut again = open(StartOptions {
-        demo: true,
-        map_cache: Some(cache.path().to_owned()),
-        ..StartOptions::default()
-    });
-    wait_for(&mut again, "the demo map", |app| {
-        app.projection().is_some() && !app.is_busy()
-    });
+    let mut again = demo_with_map_cache(cache.path());
     again.get_by_label("t-SNE").click();
     wait_for(&mut again, "the cached t-SNE map", |app| {
         app.tsne_progress().1 && !app.is_busy()
