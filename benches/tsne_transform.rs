@@ -1,0 +1,48 @@
+//! Placing new points into a finished t-SNE map (openTSNE's `transform` recipe): seconds to
+//! place 1 and 100 held-out rows into the map of all other rows of a release folder.
+//!
+//! `tsne_transform RELEASE_DIR`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
+use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext};
+use faceemo_projection::{TsneSettings, tsne};
+use ndarray::{Axis, s};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let folder = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .ok_or("usage: tsne_transform RELEASE_DIR")?,
+    );
+    let cancel = CancelToken::new();
+    let release = load_release(
+        &ReleaseFiles::from_paths(&[folder])?,
+        LabelOrder::release_default(),
+        JobContext::new(&IgnoreProgress, &cancel),
+    )?;
+    let views: Vec<_> = release.splits.iter().map(|s| s.features.view()).collect();
+    let all = ndarray::concatenate(Axis(0), &views)?;
+    let held_out = 100;
+    let reference = all.slice(s![..all.nrows() - held_out, ..]);
+    let new_rows = all.slice(s![all.nrows() - held_out.., ..]);
+    let started = Instant::now();
+    let map = tsne(reference, &TsneSettings::default(), &mut |_| true)?;
+    println!(
+        "t-SNE of {} rows: {:.1} s",
+        reference.nrows(),
+        started.elapsed().as_secs_f64()
+    );
+    for count in [1, held_out] {
+        let started = Instant::now();
+        let placed = map.transform(new_rows.slice(s![..count, ..]))?;
+        println!(
+            "transform of {count} new row(s): {:.3} s ({} placed)",
+            started.elapsed().as_secs_f64(),
+            placed.nrows()
+        );
+    }
+    Ok(())
+}
