@@ -162,16 +162,28 @@ fn selection(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     });
 }
 
-/// Dataset × emotion counts of selected points.
+/// Dataset × emotion counts of selected points (counted by group code, named once per
+/// cell, so a selection of every point stays cheap enough to redraw each frame).
 pub fn selection_crosstab(points: &MapPoints, selection: &[usize]) -> CrossTab {
     let datasets = points.groups(Colouring::Dataset);
     let emotions = points.groups(Colouring::Emotion);
     let dataset_names = points.group_names(Colouring::Dataset);
     let emotion_names = points.group_names(Colouring::Emotion);
-    CrossTab::count(selection.iter().filter_map(|&p| {
-        let dataset = dataset_names.get(usize::from(*datasets.get(p)?))?;
-        let emotion = emotion_names.get(usize::from(*emotions.get(p)?))?;
-        Some((dataset.as_str(), emotion.as_str()))
+    let columns = emotion_names.len();
+    let mut counts = vec![0usize; dataset_names.len() * columns];
+    for &point in selection {
+        if let (Some(&d), Some(&e)) = (datasets.get(point), emotions.get(point))
+            && let Some(cell) = counts.get_mut(usize::from(d) * columns + usize::from(e))
+        {
+            *cell += 1;
+        }
+    }
+    CrossTab::from_counts(counts.iter().enumerate().map(|(cell, &count)| {
+        (
+            dataset_names[cell / columns].clone(),
+            emotion_names[cell % columns].clone(),
+            count,
+        )
     }))
 }
 
@@ -267,4 +279,28 @@ fn shift(app: &WorkbenchApp, ui: &mut egui::Ui) {
                 }
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cross_tab_of_every_point_adds_up_to_the_legend_counts() {
+        let release = faceemo_data::synthetic_release(5);
+        let rows = release.total_rows();
+        let coordinates = ndarray::Array2::<f32>::zeros((rows, 2));
+        let points = MapPoints::new(&release, &coordinates.view());
+        let everyone: Vec<usize> = (0..rows).collect();
+        let tab = selection_crosstab(&points, &everyone);
+        assert_eq!(tab.total(), rows);
+        let names = points.group_names(Colouring::Dataset);
+        for (name, count) in names
+            .iter()
+            .zip(points.group_counts(Colouring::Dataset, None))
+        {
+            assert_eq!(tab.row_total(name), count, "{name}");
+        }
+        assert_eq!(selection_crosstab(&points, &[]).total(), 0);
+    }
 }

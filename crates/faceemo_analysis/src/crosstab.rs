@@ -20,6 +20,17 @@ impl CrossTab {
         Self { cells }
     }
 
+    /// A table from counted cells (cells named twice are added up).
+    pub fn from_counts(cells: impl IntoIterator<Item = (String, String, usize)>) -> Self {
+        let mut tab = Self::default();
+        for (row, column, count) in cells {
+            if count > 0 {
+                *tab.cells.entry((row, column)).or_insert(0) += count;
+            }
+        }
+        tab
+    }
+
     /// The row labels, sorted.
     pub fn rows(&self) -> Vec<&str> {
         let mut rows: Vec<&str> = self.cells.keys().map(|(r, _)| r.as_str()).collect();
@@ -76,5 +87,12 @@ mod tests {
         assert_eq!(tab.get("RAF-DB", "happy"), 0);
         assert_eq!(tab.row_total("FER2013"), 3);
         assert_eq!(tab.total(), 4);
+        let same = CrossTab::from_counts([
+            ("FER2013".to_owned(), "happy".to_owned(), 2),
+            ("RAF-DB".to_owned(), "sad".to_owned(), 1),
+            ("FER2013".to_owned(), "sad".to_owned(), 1),
+            ("RAF-DB".to_owned(), "happy".to_owned(), 0),
+        ]);
+        assert_eq!(same, tab);
     }
 }
