@@ -94,6 +94,7 @@ fn the_demo_set_opens_labelled_synthetic_with_every_point_on_the_map() {
     // The legend lists every source dataset with its count.
     harness.get_by_label_contains("AffectNet  (");
     harness.get_by_label("Accuracy by dataset");
+    harness.get_by_label("macro-F1");
     harness.get_by_label("Shift between datasets");
     // The demo set shifts AffectNet most: its centroid is the farthest from FER2013's.
     let shift = &harness.state().projection().expect("map").shift;

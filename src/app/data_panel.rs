@@ -221,37 +221,40 @@ fn accuracy(app: &WorkbenchApp, ui: &mut egui::Ui) {
         return;
     };
     ui.heading("Accuracy by dataset");
-    ui.label("From the released logits against the labels (the model card's per-dataset figures).");
-    let points = &projection.points;
-    let datasets = points.groups(Colouring::Dataset);
-    let correctness = points.groups(Colouring::Correctness);
-    let names = points.group_names(Colouring::Dataset);
-    let mut tallies = vec![(0usize, 0usize); names.len()];
-    for (&dataset, &verdict) in datasets.iter().zip(correctness) {
-        let Some(tally) = tallies.get_mut(usize::from(dataset)) else {
-            continue;
-        };
-        match verdict {
-            0 => {
-                tally.0 += 1;
-                tally.1 += 1;
-            }
-            1 => tally.1 += 1,
-            _ => {}
-        }
-    }
-    egui::Grid::new("accuracy").striped(true).show(ui, |ui| {
-        for (name, (correct, labelled)) in names.iter().zip(tallies) {
-            ui.label(name);
-            if labelled == 0 {
-                ui.label("no labels");
-            } else {
-                ui.label(format!("{:.2} %", 100.0 * correct as f64 / labelled as f64));
-                ui.label(format!("of {labelled}"));
-            }
-            ui.end_row();
-        }
-    });
+    ui.label(
+        "From the released logits against the labels: accuracy, macro-F1 and recall per emotion \
+         (the model card's per-test-set figures).",
+    );
+    let names = projection.points.group_names(Colouring::Dataset);
+    egui::ScrollArea::horizontal()
+        .id_salt("accuracy")
+        .show(ui, |ui| {
+            egui::Grid::new("accuracy").striped(true).show(ui, |ui| {
+                ui.label("dataset");
+                ui.label("accuracy");
+                ui.label("macro-F1");
+                for class in &projection.classes {
+                    ui.label(class.chars().take(5).collect::<String>())
+                        .on_hover_text(class);
+                }
+                ui.end_row();
+                for (name, figures) in names.iter().zip(&projection.agreement) {
+                    ui.label(name);
+                    if figures.labelled == 0 {
+                        ui.label("no labels");
+                        ui.end_row();
+                        continue;
+                    }
+                    ui.label(format!("{:.2} %", 100.0 * figures.accuracy))
+                        .on_hover_text(format!("of {} labelled", figures.labelled));
+                    ui.label(format!("{:.3}", figures.macro_f1));
+                    for recall in &figures.recall {
+                        ui.label(recall.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")));
+                    }
+                    ui.end_row();
+                }
+            });
+        });
 }
 
 fn shift(app: &WorkbenchApp, ui: &mut egui::Ui) {

@@ -3,10 +3,12 @@
 //! cross-tabulations of selections, and the shift between source datasets (centroid
 //! distances). It knows nothing of any user interface.
 
+mod agreement;
 mod crosstab;
 mod neighbours;
 mod shift;
 
+pub use agreement::{GroupAgreement, agreement_by_group};
 pub use crosstab::CrossTab;
 pub use neighbours::{CosineIndex, Neighbour};
 pub use shift::CentroidShift;
