@@ -290,10 +290,8 @@ mod tests {
 
     #[test]
     fn the_cross_tab_of_every_point_adds_up_to_the_legend_counts() {
-        let release = faceemo_data::synthetic_release(5);
-        let rows = release.total_rows();
-        let coordinates = ndarray::Array2::<f32>::zeros((rows, 2));
-        let points = MapPoints::new(&release, &coordinates.view());
+        let points = super::super::points::demo_points(5);
+        let rows = points.len();
         let everyone: Vec<usize> = (0..rows).collect();
         let tab = selection_crosstab(&points, &everyone);
         assert_eq!(tab.total(), rows);

@@ -239,16 +239,22 @@ impl Interner {
     }
 }
 
+/// The points of a synthetic demo set, all at the origin (for tests of what reads them).
+#[cfg(test)]
+pub(crate) fn demo_points(seed: u64) -> MapPoints {
+    let release = faceemo_data::synthetic_release(seed);
+    let coordinates = ndarray::Array2::<f32>::zeros((release.total_rows(), 2));
+    MapPoints::new(&release, &coordinates.view())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_demo_sample_becomes_a_point_with_its_labels() {
-        let release = faceemo_data::synthetic_release(7);
-        let rows = release.total_rows();
-        let coordinates = ndarray::Array2::<f32>::zeros((rows, 2));
-        let points = MapPoints::new(&release, &coordinates.view());
+        let points = demo_points(7);
+        let rows = faceemo_data::synthetic_release(7).total_rows();
         assert_eq!(points.len(), rows);
         assert_eq!(
             points
