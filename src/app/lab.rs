@@ -2,7 +2,6 @@
 //! released samples, and its reconstruction with live progress and the final comparison.
 
 use egui_plot::{Line, Plot, PlotPoints};
-use faceemo_inversion::compare_with_original;
 
 use super::WorkbenchApp;
 
@@ -30,10 +29,7 @@ fn dropped_image(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         return;
     };
     ui.label(&lab.predicted.name);
-    if let Some(texture) = &lab.texture {
-        let size = fit(texture.size_vec2(), 200.0);
-        ui.image((texture.id(), size));
-    }
+    ui.image((lab.texture.id(), fit(lab.texture.size_vec2(), 200.0)));
     let labels = app
         .model
         .as_ref()
@@ -132,13 +128,7 @@ fn inversion(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         .allow_scroll(false)
         .show(ui, |plot_ui| plot_ui.line(Line::new("loss", losses)));
     ui.horizontal(|ui| {
-        if let Some(original) = app
-            .lab
-            .image
-            .as_ref()
-            .and_then(|l| l.texture.as_ref())
-            .filter(|_| run.original.is_some())
-        {
+        if let Some(original) = &run.original {
             ui.vertical(|ui| {
                 ui.label("original");
                 ui.image((original.id(), fit(original.size_vec2(), 150.0)));
@@ -192,8 +182,7 @@ fn result_panel(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
             }
         ),
     ];
-    if let (Some(original), Some(model)) = (&run.original, &app.model) {
-        let pixels = compare_with_original(original, &result.image, &model.preprocessor);
+    if let Some(pixels) = run.pixels {
         lines.push(format!(
             "against the original: PSNR {:.2} dB, SSIM {:.3}",
             pixels.psnr, pixels.ssim

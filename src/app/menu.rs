@@ -66,7 +66,9 @@ impl WorkbenchApp {
                     self.load_model(path.display().to_string());
                 }
             }
-            (Some(paths), _) => self.open_paths(paths),
+            (Some(paths), _) => {
+                self.open_paths(paths);
+            }
             (None, _) => self.note(
                 "No file was chosen. If no dialog appeared, this desktop has no file-chooser \
                  portal or zenity: type the path in the bar under the menu instead.",
@@ -76,9 +78,10 @@ impl WorkbenchApp {
 
     fn download_release(&mut self) {
         let cancel = CancelToken::new();
+        let labels = self.label_order();
         let id = self
             .workers
-            .spawn("download release", cancel.clone(), |job| {
+            .spawn("download release", cancel.clone(), move |job| {
                 let result = faceemo_hub::HubSettings::from_env()
                     .map_err(|e| e.to_string())
                     .and_then(|settings| {
@@ -86,15 +89,8 @@ impl WorkbenchApp {
                     });
                 match result {
                     Ok(files) => {
-                        let labels = faceemo_data::LabelOrder::release_default();
-                        Event::ReleaseLoaded(
-                            faceemo_data::load_release(&files, labels, job)
-                                .map(|release| super::worker::LoadedRelease {
-                                    release: std::sync::Arc::new(release),
-                                    sources: Vec::new(),
-                                })
-                                .map_err(|e| e.to_string()),
-                        )
+                        let sources = files.files_to_read().cloned().collect();
+                        super::load_release_event(&files, labels, sources, job)
                     }
                     Err(error) => Event::ReleaseLoaded(Err(format!("download failed: {error}"))),
                 }

@@ -27,7 +27,7 @@ pub use points::{Colouring, MapPoints};
 pub use projection::{Placement, Projection};
 pub use raster::{PointStyle, RasterView, rasterize};
 pub use settings::Settings;
-use worker::{Event, InversionTarget, ModelCommand, ModelInfo, PredictedImage, Workers};
+use worker::{Event, InversionTarget, ModelCommand, ModelInfo, PredictedImage, Stamp, Workers};
 
 /// How the window starts.
 #[derive(Clone, Debug, Default)]
@@ -91,7 +91,7 @@ struct Lab {
 
 struct LabImage {
     predicted: PredictedImage,
-    texture: Option<egui::TextureHandle>,
+    texture: egui::TextureHandle,
 }
 
 /// One reconstruction, running or finished.
@@ -99,11 +99,13 @@ struct InversionRun {
     /// What is being reconstructed, in words.
     subject: String,
     /// The original image, when there is one.
-    original: Option<image::RgbImage>,
+    original: Option<egui::TextureHandle>,
     curve: Vec<StepReport>,
     steps: usize,
     preview: Option<egui::TextureHandle>,
     result: Option<Reconstruction>,
+    /// PSNR and SSIM against the original, computed once by the worker.
+    pixels: Option<faceemo_inversion::PixelComparison>,
     result_texture: Option<egui::TextureHandle>,
     cancel: CancelToken,
 }
@@ -113,6 +115,8 @@ pub struct WorkbenchApp {
     settings: Settings,
     workers: Workers,
     release: Option<Arc<Release>>,
+    /// Which release and image are shown (results for others are dropped).
+    stamp: Stamp,
     sources: Vec<PathBuf>,
     projection: Option<Arc<Projection>>,
     tsne: TsneState,
@@ -142,6 +146,7 @@ impl WorkbenchApp {
             settings,
             workers: Workers::start(cc.egui_ctx.clone()),
             release: None,
+            stamp: Stamp::default(),
             sources: Vec::new(),
             projection: None,
             tsne: TsneState::default(),
@@ -185,14 +190,7 @@ impl WorkbenchApp {
         if let Some(model) = model {
             self.load_model(model);
         }
-        let opens_data = options
-            .sources
-            .iter()
-            .any(|p| matches!(classify(p), PathKind::Data));
-        if !options.sources.is_empty() {
-            self.open_paths(options.sources);
-        }
-        if opens_data {
+        if self.open_paths(options.sources) {
             return;
         }
         if options.demo {
@@ -206,7 +204,8 @@ impl WorkbenchApp {
         {
             self.open_sources(last);
         } else if let Some(files) = hub.as_ref().and_then(faceemo_data::find_release_in_cache) {
-            self.load_release_files(files, Vec::new());
+            let sources = files.files_to_read().cloned().collect();
+            self.load_release_files(files, sources);
         } else {
             self.open_demo();
         }
@@ -290,8 +289,10 @@ impl WorkbenchApp {
         let cancel = CancelToken::new();
         let events = self.workers.events();
         let cache = self.map_cache.clone();
+        let stamp = self.stamp.release_only();
         let id = self.workers.spawn("t-SNE", cancel.clone(), move |job| {
-            Event::TsneReady(projection::run_tsne(&release, cache.as_ref(), job, &events))
+            let result = projection::run_tsne(&release, cache.as_ref(), job, &events, stamp);
+            Event::TsneReady(stamp, result)
         });
         self.add_job(id, "t-SNE of every point", cancel.clone());
         self.tsne.cancel = Some(cancel);
@@ -303,10 +304,11 @@ impl WorkbenchApp {
         };
         let feature = lab.predicted.prediction.cls.clone();
         let cancel = CancelToken::new();
+        let stamp = self.stamp;
         let id = self
             .workers
             .spawn("place on t-SNE", cancel.clone(), move |_| {
-                Event::TsnePlaced(projection::place_on_tsne(&map, &feature))
+                Event::TsnePlaced(stamp, projection::place_on_tsne(&map, &feature))
             });
         self.add_job(id, "Placing the image on the t-SNE map", cancel);
     }
@@ -394,22 +396,17 @@ impl WorkbenchApp {
         let id = self
             .workers
             .spawn("load release", cancel.clone(), move |job| {
-                let result = faceemo_data::load_release(&files, labels, job)
-                    .map(|release| worker::LoadedRelease {
-                        release: Arc::new(release),
-                        sources,
-                    })
-                    .map_err(|e| e.to_string());
-                Event::ReleaseLoaded(result)
+                load_release_event(&files, labels, sources, job)
             });
         self.add_job(id, "Loading the release", cancel);
     }
 
-    /// The label order: the loaded model's `id2label`, else the release's documented one.
+    /// The order of the logits' columns: the loaded model's `id2label`, else the release's
+    /// documented order.
     fn label_order(&self) -> LabelOrder {
         self.model
             .as_ref()
-            .and_then(|m| LabelOrder::from_model_config(&m.folder.join("config.json")).ok())
+            .and_then(|m| m.label_order.clone())
             .unwrap_or_else(LabelOrder::release_default)
     }
 
@@ -433,8 +430,9 @@ impl WorkbenchApp {
     }
 
     /// Handles dropped or opened paths by what they are: images are predicted, model
-    /// folders loaded, NPZ/CSV files and release folders added to the release.
-    fn open_paths(&mut self, paths: Vec<PathBuf>) {
+    /// folders loaded, NPZ/CSV files and release folders added to the release. Says whether
+    /// any data was among them.
+    fn open_paths(&mut self, paths: Vec<PathBuf>) -> bool {
         let mut data = Vec::new();
         for path in paths {
             match classify(&path) {
@@ -446,13 +444,18 @@ impl WorkbenchApp {
                 }
             }
         }
-        if !data.is_empty() {
-            // Added beside what is open (a user's own extracted set joins the release).
-            let mut sources = self.sources.clone();
-            sources.extend(data);
-            sources.dedup();
-            self.open_sources(sources);
+        if data.is_empty() {
+            return false;
         }
+        // Added beside what is open (a user's own extracted set joins the release).
+        let mut sources = self.sources.clone();
+        for path in data {
+            if !sources.contains(&path) {
+                sources.push(path);
+            }
+        }
+        self.open_sources(sources);
+        true
     }
 
     fn predict_image(&mut self, path: &Path) {
@@ -478,8 +481,9 @@ impl WorkbenchApp {
             return;
         };
         let cancel = CancelToken::new();
+        let stamp = self.stamp.release_only();
         let id = self.workers.spawn("project", cancel.clone(), move |job| {
-            Event::ProjectionReady(projection::project(&release, job).map(Arc::new))
+            Event::ProjectionReady(stamp, projection::project(&release, job).map(Arc::new))
         });
         self.add_job(id, "Projecting (PCA)", cancel);
     }
@@ -494,8 +498,9 @@ impl WorkbenchApp {
         };
         let feature = lab.predicted.prediction.cls.clone();
         let cancel = CancelToken::new();
+        let stamp = self.stamp;
         let id = self.workers.spawn("place image", cancel.clone(), move |_| {
-            Event::Placed(projection::place(&release, &projection, &feature))
+            Event::Placed(stamp, projection::place(&release, &projection, &feature))
         });
         self.add_job(id, "Finding nearest samples", cancel);
     }
@@ -514,9 +519,12 @@ impl WorkbenchApp {
                 return;
             };
             (
-                InversionTarget::Prediction(lab.predicted.prediction.clone()),
+                InversionTarget::Image(
+                    lab.predicted.prediction.clone(),
+                    lab.predicted.image.clone(),
+                ),
                 lab.predicted.name.clone(),
-                Some(lab.predicted.image.clone()),
+                Some(lab.texture.clone()),
             )
         };
         let settings = InversionSettings {
@@ -539,6 +547,7 @@ impl WorkbenchApp {
                     steps,
                     preview: None,
                     result: None,
+                    pixels: None,
                     result_texture: None,
                     cancel,
                 });
@@ -565,10 +574,24 @@ impl WorkbenchApp {
         Some((feature, name))
     }
 
-    fn on_tsne_layout(&mut self, update: worker::TsneLayout) {
-        if self.tsne.cancel.is_none() {
-            return;
+    /// A release loaded before the model named its logits' columns in the documented order;
+    /// when the model's `id2label` says otherwise, it is loaded again in the model's order.
+    fn on_model_loaded(&mut self, info: ModelInfo) {
+        let stale_order = info.label_order.as_ref().is_some_and(|order| {
+            self.release.as_ref().is_some_and(|release| {
+                !release.is_synthetic() && release.labels.labels != order.labels
+            })
+        });
+        self.model = Some(info);
+        if stale_order && !self.sources.is_empty() {
+            self.note(
+                "reloading the release: the model's id2label orders the emotions differently",
+            );
+            self.open_sources(self.sources.clone());
         }
+    }
+
+    fn on_tsne_layout(&mut self, update: worker::TsneLayout) {
         self.tsne.iteration = update.iteration;
         self.tsne.iterations = update.iterations;
         self.tsne.kl_divergence = update.kl_divergence;
@@ -621,6 +644,12 @@ impl WorkbenchApp {
 
     fn handle_events(&mut self, ctx: &egui::Context) {
         for event in self.workers.drain() {
+            if event
+                .stamp()
+                .is_some_and(|stamp| !stamp.is_current(self.stamp))
+            {
+                continue;
+            }
             match event {
                 Event::Progress(id, update) => {
                     if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
@@ -635,6 +664,7 @@ impl WorkbenchApp {
                     self.settings.remember_sources(&loaded.sources);
                     self.sources = loaded.sources;
                     self.release = Some(loaded.release);
+                    self.stamp.release += 1;
                     self.projection = None;
                     if let Some(cancel) = &self.tsne.cancel {
                         cancel.cancel();
@@ -648,18 +678,18 @@ impl WorkbenchApp {
                 Event::ReleaseLoaded(Err(error)) => {
                     self.error(format!("{error} (the data already open stays open)"));
                 }
-                Event::ProjectionReady(Ok(projection)) => {
+                Event::ProjectionReady(_, Ok(projection)) => {
                     self.map.show_new_projection(&projection.points);
                     self.projection = Some(projection);
                     self.place_dropped_image();
                 }
-                Event::ProjectionReady(Err(error)) => {
+                Event::ProjectionReady(_, Err(error)) => {
                     self.error(format!("cannot project the release: {error}"));
                 }
                 Event::ModelLoaded(result) => {
                     self.model_loading = false;
                     match result {
-                        Ok(info) => self.model = Some(info),
+                        Ok(info) => self.on_model_loaded(info),
                         Err(error) => {
                             self.settings.model =
                                 self.model.as_ref().map(|m| m.folder.display().to_string());
@@ -673,20 +703,18 @@ impl WorkbenchApp {
                         rgb_to_color_image(&predicted.image),
                         egui::TextureOptions::LINEAR,
                     );
-                    self.lab.image = Some(LabImage {
-                        predicted,
-                        texture: Some(texture),
-                    });
+                    self.lab.image = Some(LabImage { predicted, texture });
+                    self.stamp.image = Some(self.stamp.image.map_or(1, |n| n + 1));
                     self.lab.placement = None;
                     self.tsne.dropped_image = None;
                     self.place_dropped_image();
                     self.place_on_tsne();
                 }
                 Event::Predicted(Err(error)) => self.error(error),
-                Event::TsneLayout(update) => self.on_tsne_layout(update),
-                Event::TsneReady(result) => self.on_tsne_ready(result),
-                Event::TsnePlaced(position) => self.tsne.dropped_image = position,
-                Event::Placed(placement) => {
+                Event::TsneLayout(_, update) => self.on_tsne_layout(update),
+                Event::TsneReady(_, result) => self.on_tsne_ready(result),
+                Event::TsnePlaced(_, position) => self.tsne.dropped_image = position,
+                Event::Placed(_, placement) => {
                     if let Some(note) = &placement.note {
                         self.note(note.clone());
                     }
@@ -695,14 +723,15 @@ impl WorkbenchApp {
                 Event::InversionStep(report, preview) => {
                     self.on_inversion_step(ctx, report, preview);
                 }
-                Event::Inverted(Ok(result)) => {
+                Event::Inverted(Ok(inversion)) => {
                     if let Some(run) = &mut self.lab.inversion {
                         run.result_texture = Some(ctx.load_texture(
                             "reconstruction",
-                            rgb_to_color_image(&result.image),
+                            rgb_to_color_image(&inversion.reconstruction.image),
                             egui::TextureOptions::NEAREST,
                         ));
-                        run.result = Some(result);
+                        run.result = Some(inversion.reconstruction);
+                        run.pixels = inversion.pixels;
                     }
                 }
                 Event::Inverted(Err(error)) => {
@@ -741,6 +770,23 @@ impl eframe::App for WorkbenchApp {
         self.map.store(&mut self.settings);
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Loads a release on a worker, its logits' columns named in `labels` order.
+fn load_release_event(
+    files: &ReleaseFiles,
+    labels: LabelOrder,
+    sources: Vec<PathBuf>,
+    job: faceemo_jobs::JobContext<'_>,
+) -> Event {
+    Event::ReleaseLoaded(
+        faceemo_data::load_release(files, labels, job)
+            .map(|release| worker::LoadedRelease {
+                release: Arc::new(release),
+                sources,
+            })
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// Shades the window while files hover over it.

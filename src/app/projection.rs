@@ -8,10 +8,10 @@ use faceemo_analysis::{CosineIndex, Neighbour};
 use faceemo_data::Release;
 use faceemo_jobs::JobContext;
 use faceemo_projection::{MapCache, Pca, TsneError, TsneMap, TsneSettings, tsne};
-use ndarray::{ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use super::points::MapPoints;
-use super::worker::{Event, EventSender, TsneLayout, TsneReady};
+use super::worker::{Event, EventSender, Stamp, TsneLayout, TsneReady};
 
 /// A finished map of a release.
 pub struct Projection {
@@ -58,10 +58,15 @@ pub struct NeighbourRow {
 /// Neighbours listed for a dropped image.
 pub const NEIGHBOURS: usize = 10;
 
-/// Fits a 2-D PCA on every finite row of the release and places every row.
-pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, String> {
-    let started = Instant::now();
-    job.report("stacking features", 0, 3);
+/// Every split's features stacked in release order, split into the rows the loader found
+/// finite and those it did not (`SplitData::nonfinite_rows`, scanned once at load).
+struct Stacked {
+    all: Array2<f32>,
+    finite: Vec<usize>,
+    nonfinite: Vec<usize>,
+}
+
+fn stack(release: &Release) -> Result<Stacked, String> {
     let views: Vec<ArrayView2<'_, f32>> =
         release.splits.iter().map(|s| s.features.view()).collect();
     if views.is_empty() {
@@ -69,9 +74,33 @@ pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, Str
     }
     let all = ndarray::concatenate(Axis(0), &views)
         .map_err(|e| format!("the splits have different feature widths: {e}"))?;
-    let finite_rows: Vec<usize> = (0..all.nrows())
-        .filter(|&r| all.row(r).iter().all(|v| v.is_finite()))
+    let mut nonfinite = Vec::new();
+    let mut offset = 0;
+    for split in &release.splits {
+        nonfinite.extend(split.nonfinite_rows.iter().map(|row| offset + row));
+        offset += split.rows();
+    }
+    let finite = (0..all.nrows())
+        .filter(|row| nonfinite.binary_search(row).is_err())
         .collect();
+    Ok(Stacked {
+        all,
+        finite,
+        nonfinite,
+    })
+}
+
+/// Fits a 2-D PCA on every finite row of the release and places every row.
+pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, String> {
+    let started = Instant::now();
+    job.report("stacking features", 0, 3);
+    let Stacked {
+        all,
+        finite: finite_rows,
+        nonfinite,
+    } = stack(release)?;
+    let views: Vec<ArrayView2<'_, f32>> =
+        release.splits.iter().map(|s| s.features.view()).collect();
     if finite_rows.len() < 3 {
         return Err("fewer than three rows with finite features: nothing to project".to_owned());
     }
@@ -92,10 +121,8 @@ pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, Str
     job.check_cancelled().map_err(|_| "cancelled".to_owned())?;
     job.report("placing points", 2, 3);
     let mut coordinates = pca.transform(all.view()).map_err(|e| e.to_string())?;
-    for (row, mut place) in coordinates.rows_mut().into_iter().enumerate() {
-        if !all.row(row).iter().all(|v| v.is_finite()) {
-            place.fill(f32::NAN);
-        }
+    for &row in &nonfinite {
+        coordinates.row_mut(row).fill(f32::NAN);
     }
     let points = MapPoints::new(release, &coordinates.view());
     let index = CosineIndex::new(&views);
@@ -208,15 +235,10 @@ pub fn run_tsne(
     cache: Option<&MapCache>,
     job: JobContext<'_>,
     events: &EventSender,
+    stamp: Stamp,
 ) -> Result<TsneReady, String> {
     let started = Instant::now();
-    let views: Vec<ArrayView2<'_, f32>> =
-        release.splits.iter().map(|s| s.features.view()).collect();
-    let all = ndarray::concatenate(Axis(0), &views)
-        .map_err(|e| format!("the splits have different feature widths: {e}"))?;
-    let finite: Vec<usize> = (0..all.nrows())
-        .filter(|&r| all.row(r).iter().all(|v| v.is_finite()))
-        .collect();
+    let Stacked { all, finite, .. } = stack(release)?;
     let data = all.select(Axis(0), &finite);
     drop(all);
     let rows = release.total_rows();
@@ -232,7 +254,7 @@ pub fn run_tsne(
     if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
         job.report("t-SNE: from the cache", 1, 1);
         let embedding =
-            ndarray::Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
+            Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
         let map = TsneMap::from_layout(data.view(), embedding, cached.kl_divergence, &settings)
             .map_err(|e| e.to_string())?;
         return Ok(TsneReady {
@@ -248,12 +270,15 @@ pub fn run_tsne(
             progress.iterations as u64,
         );
         if let Some(layout) = progress.layout {
-            events.send(Event::TsneLayout(TsneLayout {
-                iteration: progress.iteration,
-                iterations: progress.iterations,
-                kl_divergence: progress.kl_divergence,
-                layout: scatter(layout),
-            }));
+            events.send(Event::TsneLayout(
+                stamp,
+                TsneLayout {
+                    iteration: progress.iteration,
+                    iterations: progress.iterations,
+                    kl_divergence: progress.kl_divergence,
+                    layout: scatter(layout),
+                },
+            ));
         }
         job.check_cancelled().is_ok()
     })

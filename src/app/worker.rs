@@ -11,13 +11,41 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use faceemo_data::Release;
-use faceemo_inversion::{InversionSettings, Reconstruction, StepReport, Target, invert};
+use faceemo_inversion::{
+    InversionSettings, PixelComparison, Reconstruction, StepReport, Target, compare_with_original,
+    invert,
+};
 use faceemo_jobs::{CancelToken, JobContext, ProgressSink, ProgressUpdate};
 use faceemo_model::{BackendChoice, EmotionModel, Prediction};
 use image::RgbImage;
 
 /// Identifies one job.
 pub type JobId = u64;
+
+/// Which release (and which dropped image) a result was computed for. A result for data the
+/// UI no longer shows is dropped, so a slow job can never overwrite what replaced its input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    /// Counts the releases loaded.
+    pub release: u64,
+    /// Counts the images predicted; `None` for results that do not depend on the image.
+    pub image: Option<u64>,
+}
+
+impl Stamp {
+    /// Whether a result stamped `self` still applies to what `now` describes.
+    pub fn is_current(self, now: Self) -> bool {
+        self.release == now.release && self.image.is_none_or(|image| Some(image) == now.image)
+    }
+
+    /// The same release, whatever the image.
+    pub fn release_only(self) -> Self {
+        Self {
+            image: None,
+            ..self
+        }
+    }
+}
 
 /// What workers tell the UI.
 pub enum Event {
@@ -27,24 +55,46 @@ pub enum Event {
     Finished(JobId),
     /// A release finished loading.
     ReleaseLoaded(Result<LoadedRelease, String>),
-    /// The map of the current release is ready.
-    ProjectionReady(Result<Arc<super::Projection>, String>),
+    /// The map of a release is ready.
+    ProjectionReady(Stamp, Result<Arc<super::Projection>, String>),
     /// The model finished loading.
     ModelLoaded(Result<ModelInfo, String>),
     /// An image was predicted.
     Predicted(Result<PredictedImage, String>),
     /// Neighbours and map position of the dropped image.
-    Placed(super::Placement),
+    Placed(Stamp, super::Placement),
     /// An intermediate t-SNE layout (all rows; NaN where a row could not be embedded).
-    TsneLayout(TsneLayout),
+    TsneLayout(Stamp, TsneLayout),
     /// The finished t-SNE map, or why there is none.
-    TsneReady(Result<TsneReady, String>),
+    TsneReady(Stamp, Result<TsneReady, String>),
     /// The dropped image's place on the t-SNE map.
-    TsnePlaced(Option<[f32; 2]>),
+    TsnePlaced(Stamp, Option<[f32; 2]>),
     /// One inversion step.
     InversionStep(StepReport, Option<RgbImage>),
     /// The inversion finished (or was cancelled, keeping its best image).
-    Inverted(Result<Reconstruction, String>),
+    Inverted(Result<Inversion, String>),
+}
+
+impl Event {
+    /// The data a result belongs to, for results that depend on the release or the image.
+    pub fn stamp(&self) -> Option<Stamp> {
+        match self {
+            Self::ProjectionReady(stamp, _)
+            | Self::Placed(stamp, _)
+            | Self::TsneLayout(stamp, _)
+            | Self::TsneReady(stamp, _)
+            | Self::TsnePlaced(stamp, _) => Some(*stamp),
+            _ => None,
+        }
+    }
+}
+
+/// A finished reconstruction, compared with its original image when there is one.
+pub struct Inversion {
+    /// The result.
+    pub reconstruction: Reconstruction,
+    /// PSNR and SSIM against the original.
+    pub pixels: Option<PixelComparison>,
 }
 
 /// A t-SNE layout on its way.
@@ -86,8 +136,9 @@ pub struct ModelInfo {
     pub backend: String,
     /// Labels in logit order.
     pub labels: Vec<String>,
-    /// How it prepares images (the resize filter is needed to compare with originals).
-    pub preprocessor: faceemo_model::PreprocessorConfig,
+    /// The same order as the data layer names it (`None` when `config.json` has no usable
+    /// `id2label`), so releases loaded after the model use it.
+    pub label_order: Option<faceemo_data::LabelOrder>,
 }
 
 /// A dropped image and what the model said of it.
@@ -122,8 +173,8 @@ pub enum ModelCommand {
 
 /// Where an inversion's target comes from.
 pub enum InversionTarget {
-    /// A predicted image's feature and logits.
-    Prediction(Prediction),
+    /// A predicted image: its feature and logits are the target, its pixels the original.
+    Image(Prediction, RgbImage),
     /// A bare feature (a released sample).
     Features(Vec<f32>),
 }
@@ -280,7 +331,10 @@ fn model_worker(commands: &Receiver<(JobId, CancelToken, ModelCommand)>, events:
                         folder: loaded.folder.clone(),
                         backend: loaded.backend.description.clone(),
                         labels: loaded.labels.clone(),
-                        preprocessor: loaded.preprocessor.clone(),
+                        label_order: faceemo_data::LabelOrder::from_model_config(
+                            &loaded.folder.join("config.json"),
+                        )
+                        .ok(),
                     };
                     model = Some(loaded);
                     info
@@ -341,18 +395,54 @@ fn run_inversion(
     settings: &InversionSettings,
     job: JobContext<'_>,
     events: &EventSender,
-) -> Result<Reconstruction, String> {
-    let target = match target {
-        InversionTarget::Prediction(prediction) => Target::from_prediction(&prediction),
-        InversionTarget::Features(cls) => {
-            Target::from_features(model, cls).map_err(|e| e.to_string())?
+) -> Result<Inversion, String> {
+    let (target, original) = match target {
+        InversionTarget::Image(prediction, image) => {
+            (Target::from_prediction(&prediction), Some(image))
         }
+        InversionTarget::Features(cls) => (
+            Target::from_features(model, cls).map_err(|e| e.to_string())?,
+            None,
+        ),
     };
-    invert(model, &target, settings, job, &mut |update| {
+    let reconstruction = invert(model, &target, settings, job, &mut |update| {
         events.send(Event::InversionStep(
             update.report.clone(),
             update.preview.cloned(),
         ));
     })
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    let pixels = original.map(|original| {
+        compare_with_original(&original, &reconstruction.image, &model.preprocessor)
+    });
+    Ok(Inversion {
+        reconstruction,
+        pixels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_for_another_release_or_image_are_stale() {
+        let now = Stamp {
+            release: 2,
+            image: Some(5),
+        };
+        assert!(now.is_current(now));
+        assert!(
+            now.release_only().is_current(now),
+            "a map does not depend on the image"
+        );
+        assert!(!Stamp { release: 1, ..now }.release_only().is_current(now));
+        assert!(
+            !Stamp {
+                image: Some(4),
+                ..now
+            }
+            .is_current(now)
+        );
+    }
 }

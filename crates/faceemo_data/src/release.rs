@@ -83,7 +83,7 @@ impl ReleaseFiles {
     }
 
     /// The files `load_release` reads (the summary is only located).
-    fn files_to_read(&self) -> impl Iterator<Item = &PathBuf> {
+    pub fn files_to_read(&self) -> impl Iterator<Item = &PathBuf> {
         self.split_files.iter().chain(&self.metadata_files)
     }
 }

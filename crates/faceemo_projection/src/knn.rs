@@ -47,12 +47,13 @@ impl Neighbours {
 /// For each row in `queries`, the `k` nearest rows of `data` (Euclidean, itself excluded;
 /// ties broken by index, so equal distances give the same neighbours everywhere). Exact:
 /// blocks of queries against all rows as one matrix product, then a bounded insertion
-/// sort per query, on all cores. Stops between blocks when `cancelled` says so.
+/// sort per query, on all cores. Between blocks, `cancelled` hears how many queries are
+/// done and stops the search by returning `true`.
 pub fn nearest_neighbours(
     data: ArrayView2<'_, f32>,
     queries: &[usize],
     k: usize,
-    cancelled: &dyn Fn(usize) -> bool,
+    cancelled: &mut dyn FnMut(usize) -> bool,
 ) -> Option<Neighbours> {
     let k = k.min(data.nrows().saturating_sub(1));
     let norms: Vec<f32> = data.axis_iter(Axis(0)).map(|r| r.dot(&r)).collect();
@@ -139,10 +140,9 @@ pub fn knn_preservation(
     if sample.is_empty() || k == 0 {
         return 0.0;
     }
-    let never = |_| false;
     let (Some(in_high), Some(in_low)) = (
-        nearest_neighbours(high, sample, k, &never),
-        nearest_neighbours(low, sample, k, &never),
+        nearest_neighbours(high, sample, k, &mut |_| false),
+        nearest_neighbours(low, sample, k, &mut |_| false),
     ) else {
         return 0.0;
     };
@@ -174,11 +174,11 @@ mod tests {
     fn neighbours_are_exact_nearest_first_and_exclude_the_point_itself() {
         let data = Array2::from_shape_fn((7, 1), |(i, _)| (i * i) as f32);
         let found =
-            nearest_neighbours(data.view(), &[0, 3, 6], 2, &|_| false).expect("not cancelled");
+            nearest_neighbours(data.view(), &[0, 3, 6], 2, &mut |_| false).expect("not cancelled");
         assert_eq!(found.of(0), (&[1u32, 2][..], &[1.0f32, 16.0][..]));
         assert_eq!(found.of(1).0, &[2, 4]);
         assert_eq!(found.of(2).0, &[5, 4]);
-        assert!(nearest_neighbours(data.view(), &[0], 2, &|_| true).is_none());
+        assert!(nearest_neighbours(data.view(), &[0], 2, &mut |_| true).is_none());
     }
 
     #[test]

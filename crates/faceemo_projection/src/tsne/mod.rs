@@ -94,9 +94,9 @@ pub enum TsneError {
 pub struct TsneProgress<'a> {
     /// The stage in words ("nearest neighbours", "optimising", …).
     pub stage: &'static str,
-    /// Iterations done (0 before the optimisation).
+    /// Iterations done; during the neighbour search, rows searched.
     pub iteration: usize,
-    /// Iterations planned.
+    /// Iterations planned; during the neighbour search, rows in all.
     pub iterations: usize,
     /// KL divergence of the current layout (computed at reports during optimisation).
     pub kl_divergence: Option<f64>,
@@ -201,8 +201,18 @@ pub fn tsne(
         return Err(TsneError::Cancelled);
     }
     let all: Vec<usize> = (0..rows).collect();
+    // The neighbour search is the longest stage: report it, and let it be cancelled.
+    let mut searching = |done: usize| {
+        !progress(TsneProgress {
+            stage: "nearest neighbours",
+            iteration: done,
+            iterations: rows,
+            kl_divergence: None,
+            layout: None,
+        })
+    };
     let neighbours =
-        nearest_neighbours(reduced.view(), &all, k, &|_| false).ok_or(TsneError::Cancelled)?;
+        nearest_neighbours(reduced.view(), &all, k, &mut searching).ok_or(TsneError::Cancelled)?;
     if !progress(stage("affinities")) {
         return Err(TsneError::Cancelled);
     }
