@@ -4,6 +4,8 @@
 use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 
+use crate::matmul::{Threads, product};
+
 use faceemo_jobs::SplitMix64;
 
 /// `count` distinct row indices out of `rows`, drawn with a seeded generator and sorted.
@@ -71,7 +73,7 @@ pub fn nearest_neighbours(
             return None;
         }
         let points = data.select(Axis(0), block);
-        let dots = points.dot(&data.t());
+        let dots = product(points.view(), data.t(), Threads::All);
         let start = block_index * QUERY_BLOCK * k;
         let block_indices = &mut indices[start..start + block.len() * k];
         let block_distances = &mut distances[start..start + block.len() * k];

@@ -1,6 +1,6 @@
 //! Projections of the 768-d feature space to 2-D or 3-D maps, and how faithful they are.
 //!
-//! PCA works on any subset of rows (a split, a dataset, a selection): fit on one, transform
+//! PCA (randomized for a few components) works on any subset of rows (a split, a dataset, a selection): fit on one, transform
 //! any other. t-SNE ([`tsne`]) runs FFT-accelerated on every row and places new points
 //! into a finished map. Every projection can be scored by k-nearest-neighbour preservation.
 //! It knows nothing of any user interface.
@@ -10,6 +10,7 @@
 
 mod cache;
 mod knn;
+mod matmul;
 mod pca;
 mod tsne;
 
