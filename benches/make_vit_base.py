@@ -9,7 +9,10 @@ import numpy as np
 import torch
 from PIL import Image
 from transformers import ViTConfig, ViTForImageClassification
-from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
+try:
+    from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
+except ImportError:  # transformers releases before the PIL / torchvision processor split
+    from transformers import ViTImageProcessor as ViTImageProcessorPil
 
 LABELS = ["anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"]
 IMAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "images")

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # PCA of all 89,032 x 768 rows of a full-size stand-in release: `faceemo project --method pca`
 # (fit + transform, the JSON "seconds") against scikit-learn's PCA, same machine, same run.
+# DIR defaults to the i.i.d. noise stand-in (benches/make_full_size_release.py), the worst case for
+# the randomized method; bench-data/structured-release (benches/make_structured_release.py) has
+# the clusters and spectral gap of real features.
 # Needs python3 with numpy and scikit-learn. Usage: benches/pca_vs_sklearn.sh [DIR] [REPEATS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +14,7 @@ repeats="${2:-3}"
 cargo build --release
 for _ in $(seq "$repeats"); do
     "$CARGO_TARGET_DIR/release/faceemo" project "$dir" --method pca --json -o /tmp/faceemo-pca-bench.csv \
-        | grep -E '"(rows|seconds|knn_preservation)"' | tr -d '\n'
+        | grep -E '"(rows|seconds|explained_variance_ratio)"' -A2 | tr -d '\n '
     echo
 done
 python3 benches/pca_vs_sklearn.py "$dir" "$repeats"

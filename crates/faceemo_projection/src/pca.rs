@@ -1,9 +1,11 @@
 //! Principal component analysis.
 //!
 //! For a few components of wide data (2 or 3 of 768) a seeded randomized subspace iteration
-//! finds them in a few passes over the data without forming the covariance. Otherwise the
-//! covariance (`d × d`) is accumulated in double precision from single-precision products
-//! over blocks of rows and decomposed exactly. Neither copies the data.
+//! finds them in a few passes over the data without forming the covariance, and stops once
+//! they settle. Otherwise — more components, or a spectrum too flat for the iteration to
+//! settle — the covariance (`d × d`) is accumulated in double precision from
+//! single-precision products over blocks of rows and decomposed exactly. Neither copies
+//! the data.
 //! Conventions follow scikit-learn: variances use `n − 1`, and each component's sign is
 //! chosen so that its largest-magnitude entry is positive.
 
@@ -257,8 +259,12 @@ impl Pca {
             return Err(PcaError::NonFinite);
         }
         let subspace = n_components + OVERSAMPLING;
-        if subspace * 4 < cols {
-            let (fit, _passes) = Self::fit_randomized(data, n_components, mean, total_variance);
+        // When the spectrum is too flat at the top for a few passes to resolve the
+        // components (noise-like data), the covariance is decomposed exactly instead.
+        if subspace * 4 < cols
+            && let Some((fit, _passes)) =
+                Self::fit_randomized(data, n_components, &mean, total_variance)
+        {
             return Ok(fit);
         }
         let covariance = covariance(data, &mean);
@@ -287,29 +293,33 @@ impl Pca {
     /// without forming it: each iteration is one pass over the data computing `C Z`
     /// ([`covariance_times`]). A Rayleigh–Ritz step on every iterate (`Zᵀ C Z`, free once
     /// `C Z` is known) estimates the components; iteration stops once those estimates stop
-    /// moving, or after [`MAX_POWER_ITERATIONS`]. Returns the fit and the passes it took.
+    /// moving. Returns the fit and the passes it took, or `None` when they are still moving
+    /// after [`MAX_POWER_ITERATIONS`] (no clear gap in the spectrum below the components).
     fn fit_randomized(
         data: ArrayView2<'_, f32>,
         n_components: usize,
-        mean: Array1<f64>,
+        mean: &Array1<f64>,
         total_variance: f64,
-    ) -> (Self, usize) {
+    ) -> Option<(Self, usize)> {
         let rows = data.nrows();
         let width = n_components + OVERSAMPLING;
         let mut basis = orthonormalise(&gaussian_matrix(data.ncols(), width, RANDOM_SEED));
         let mut previous: Option<Array2<f64>> = None;
         let mut passes = 0;
         loop {
-            let product = covariance_times(data, &mean, &basis);
+            let product = covariance_times(data, mean, &basis);
             passes += 1;
             let (components, variances) =
                 rayleigh_ritz(&basis, &product, n_components, (rows - 1) as f64);
             let settled = previous
                 .as_ref()
                 .is_some_and(|before| directions_settled(before, &components));
-            if settled || passes > MAX_POWER_ITERATIONS {
-                let fit = Self::from_parts(mean, components, variances, total_variance);
-                return (fit, passes);
+            if settled {
+                let fit = Self::from_parts(mean.clone(), components, variances, total_variance);
+                return Some((fit, passes));
+            }
+            if passes > MAX_POWER_ITERATIONS {
+                return None;
             }
             previous = Some(components);
             basis = orthonormalise(&product);
@@ -409,7 +419,8 @@ mod tests {
             (signal + 0.3 * noise[[i, j]] + 1.0) as f32
         });
         let (mean, total) = column_statistics(data.view());
-        let (fast, passes) = Pca::fit_randomized(data.view(), 2, mean, total);
+        let (fast, passes) =
+            Pca::fit_randomized(data.view(), 2, &mean, total).expect("a clear gap settles");
         // A clear spectral gap settles before the iteration cap.
         assert!(passes <= MAX_POWER_ITERATIONS, "{passes} passes");
         // The exact path, forced: ask for enough components that the subspace is not small.
@@ -419,6 +430,22 @@ mod tests {
             assert!(cosine > 1.0 - 1e-6, "component {k}: |cos| {cosine}");
             let ratio = exact.explained_variance[k] / total;
             assert!((fast.explained_variance_ratio[k] - ratio).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn noise_without_a_spectral_gap_falls_back_to_the_exact_path() {
+        let noise = gaussian_matrix(2000, 256, 21).map(|&v| v as f32);
+        let (mean, total) = column_statistics(noise.view());
+        assert!(
+            Pca::fit_randomized(noise.view(), 2, &mean, total).is_none(),
+            "iid noise should not settle within the iteration cap"
+        );
+        let fit = Pca::fit(noise.view(), 2).expect("fit");
+        let exact = Pca::fit(noise.view(), 70).expect("exact");
+        for k in 0..2 {
+            let cosine = fit.components.row(k).dot(&exact.components.row(k)).abs();
+            assert!(cosine > 1.0 - 1e-9, "component {k}: |cos| {cosine}");
         }
     }
 
