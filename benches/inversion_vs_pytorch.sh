@@ -20,4 +20,7 @@ rgb = np.stack([x, y, (x * y) % 256], -1).astype(np.uint8)
 Image.fromarray(rgb).save('$target')"
 cargo build --release --example invert_step
 RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/examples/invert_step" "$dir" "$target" "$steps" "$backend"
-python3 benches/pytorch_inversion_step.py "$dir" "$target" "$steps" "$threads"
+# The peer runs under the malloc settings the workbench gives itself (src/process.rs), so the
+# comparison is like for like (PyTorch gains from them too).
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 \
+    python3 benches/pytorch_inversion_step.py "$dir" "$target" "$steps" "$threads"

@@ -12,4 +12,7 @@ dir=bench-data/vit-base
 [ -f "$dir/model.safetensors" ] || python3 benches/make_vit_base.py "$dir"
 cargo build --release --example vit_forward
 RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/examples/vit_forward" "$dir" "$backend" "$runs"
-python3 benches/pytorch_vit_forward.py "$dir" "$threads" "$runs"
+# The peer runs under the malloc settings the workbench gives itself (src/process.rs), so the
+# comparison is like for like (PyTorch gains from them too).
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 \
+    python3 benches/pytorch_vit_forward.py "$dir" "$threads" "$runs"

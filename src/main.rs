@@ -8,6 +8,7 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    faceemo::process::keep_freed_memory_for_reuse();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
