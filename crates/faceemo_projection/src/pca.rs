@@ -207,23 +207,31 @@ fn rayleigh_ritz(
     let width = basis.ncols();
     let small = basis.t().dot(product) / denominator;
     let matrix = DMatrix::from_fn(width, width, |i, j| 0.5 * (small[[i, j]] + small[[j, i]]));
+    let pairs = leading_eigenpairs(matrix, count);
+    // Each eigenvector of the small matrix rotates the basis onto one component.
+    let rotation = Array2::from_shape_fn((width, count), |(i, k)| pairs.vectors[(i, k)]);
+    (basis.dot(&rotation).reversed_axes(), pairs.values)
+}
+
+/// Eigenvalues (clamped at 0) and eigenvectors (columns), largest first.
+struct Eigenpairs {
+    values: Vec<f64>,
+    vectors: DMatrix<f64>,
+}
+
+/// The `count` largest eigenpairs of a symmetric matrix.
+fn leading_eigenpairs(matrix: DMatrix<f64>, count: usize) -> Eigenpairs {
     let eigen = SymmetricEigen::new(matrix);
-    let mut order: Vec<usize> = (0..width).collect();
+    let mut order: Vec<usize> = (0..eigen.eigenvalues.len()).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-    let mut components = Array2::<f64>::zeros((count, basis.nrows()));
-    let mut variances = Vec::with_capacity(count);
-    for (k, &index) in order.iter().take(count).enumerate() {
-        let rotation = eigen.eigenvectors.column(index);
-        for (j, basis_row) in basis.rows().into_iter().enumerate() {
-            components[[k, j]] = basis_row
-                .iter()
-                .zip(rotation.iter())
-                .map(|(b, r)| b * r)
-                .sum();
-        }
-        variances.push(eigen.eigenvalues[index].max(0.0));
+    order.truncate(count);
+    Eigenpairs {
+        values: order
+            .iter()
+            .map(|&i| eigen.eigenvalues[i].max(0.0))
+            .collect(),
+        vectors: eigen.eigenvectors.select_columns(&order),
     }
-    (components, variances)
 }
 
 /// Whether every estimated direction (a row) is within [`SETTLED_ANGLE`] of its previous
@@ -269,18 +277,10 @@ impl Pca {
         }
         let covariance = covariance(data, &mean);
         let matrix = DMatrix::from_fn(cols, cols, |i, j| covariance[[i, j]]);
-        let eigen = SymmetricEigen::new(matrix);
-        let mut order: Vec<usize> = (0..cols).collect();
-        order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-        let mut components = Array2::<f64>::zeros((n_components, cols));
-        let mut explained_variance = Vec::with_capacity(n_components);
-        for (k, &index) in order.iter().take(n_components).enumerate() {
-            let vector = eigen.eigenvectors.column(index);
-            for (j, value) in vector.iter().enumerate() {
-                components[[k, j]] = *value;
-            }
-            explained_variance.push(eigen.eigenvalues[index].max(0.0));
-        }
+        let pairs = leading_eigenpairs(matrix, n_components);
+        let components =
+            Array2::from_shape_fn((n_components, cols), |(k, j)| pairs.vectors[(j, k)]);
+        let explained_variance = pairs.values;
         Ok(Self::from_parts(
             mean,
             components,
