@@ -6,7 +6,7 @@
 #  4. one inversion step (forward + backward + Adam), Burn wgpu vs PyTorch CUDA.
 # Everything it prints also lands in $OUT/gpu_check.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 log="${OUT:-/tmp}/gpu_check.log"
 exec > >(tee "$log") 2>&1
 for program in vit_forward invert_step; do
@@ -26,12 +26,12 @@ import numpy as np; from PIL import Image
 y, x = np.mgrid[0:256, 0:256]
 Image.fromarray(np.stack([x, y, (x * y) % 256], -1).astype(np.uint8)).save('$target')"
 echo "== auto backend"
-timeout 120 /tmp/vit_forward "$dir" auto 1 | head -2
+timeout 120 /tmp/vit_forward "$dir" auto 1
 echo "== ViT-B/16 forward, Burn wgpu (parity first)"
 timeout 240 /tmp/vit_forward "$dir" wgpu 10
 echo "== ViT-B/16 forward, PyTorch CUDA"
-python3 benches/pytorch_vit_forward.py "$dir" "$(nproc)" 10 cuda
+GLIBC_TUNABLES="$peer_malloc" python3 benches/pytorch_vit_forward.py "$dir" "$(nproc)" 10 cuda
 echo "== inversion step, Burn wgpu"
 timeout 240 /tmp/invert_step "$dir" "$target" 20 wgpu
 echo "== inversion step, PyTorch CUDA"
-python3 benches/pytorch_inversion_step.py "$dir" "$target" 20 "$(nproc)" cuda
+GLIBC_TUNABLES="$peer_malloc" python3 benches/pytorch_inversion_step.py "$dir" "$target" 20 "$(nproc)" cuda

@@ -6,8 +6,7 @@
 # are 20 MB each, inside the 64 MiB a call may carry).
 # Then, with the `device` tool: run `bash benches/gpu_check.sh` with carry [".gpu"].
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 cargo build --release --example vit_forward --example invert_step
 mkdir -p .gpu
 grep -qx '/.gpu/' .git/info/exclude || echo '/.gpu/' >>.git/info/exclude

@@ -5,8 +5,7 @@
 # Needs python3 with torch + transformers + pillow.
 # Usage: benches/inversion_vs_pytorch.sh [STEPS] [BACKEND]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 steps="${1:-20}"
 backend="${2:-cpu}"
 threads="$(nproc)"
@@ -20,7 +19,4 @@ rgb = np.stack([x, y, (x * y) % 256], -1).astype(np.uint8)
 Image.fromarray(rgb).save('$target')"
 cargo build --release --example invert_step
 RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/examples/invert_step" "$dir" "$target" "$steps" "$backend"
-# The peer runs under the malloc settings the workbench gives itself (src/process.rs), so the
-# comparison is like for like (PyTorch gains from them too).
-GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 \
-    python3 benches/pytorch_inversion_step.py "$dir" "$target" "$steps" "$threads"
+GLIBC_TUNABLES="$peer_malloc" python3 benches/pytorch_inversion_step.py "$dir" "$target" "$steps" "$threads"

@@ -3,8 +3,7 @@
 # stand-in release (89,032 x 768 float32), same machine, same run. Needs python3 with numpy.
 # Usage: benches/load_vs_numpy.sh [DIR] [REPEATS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 dir="${1:-bench-data/full-size-release}"
 repeats="${2:-9}"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_full_size_release.py "$dir"

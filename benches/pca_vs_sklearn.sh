@@ -4,10 +4,11 @@
 # DIR defaults to the i.i.d. noise stand-in (benches/make_full_size_release.py), the worst case for
 # the randomized method; bench-data/structured-release (benches/make_structured_release.py) has
 # the clusters and spectral gap of real features.
-# Needs python3 with numpy and scikit-learn. Usage: benches/pca_vs_sklearn.sh [DIR] [REPEATS]
+# With LINFA=1 it also times linfa-reduction's PCA (the crate issue 5 names first), built in its own
+# crate (benches/pca_linfa, own workspace and lock file) so linfa never enters the workbench build.
+# Needs python3 with numpy and scikit-learn. Usage: [LINFA=1] benches/pca_vs_sklearn.sh [DIR] [REPEATS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 dir="${1:-bench-data/full-size-release}"
 repeats="${2:-3}"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_full_size_release.py "$dir"
@@ -18,3 +19,12 @@ for _ in $(seq "$repeats"); do
     echo
 done
 python3 benches/pca_vs_sklearn.py "$dir" "$repeats"
+if [ "${LINFA:-0}" = 1 ]; then
+    features=/tmp/faceemo-pca-features.npy
+    python3 -c "
+import glob, os, sys, numpy as np
+paths = sorted(glob.glob(os.path.join(sys.argv[1], '*.npz')))
+np.save(sys.argv[2], np.concatenate([np.load(p)['features'] for p in paths]))" "$dir" "$features"
+    cargo build --release --manifest-path benches/pca_linfa/Cargo.toml
+    "$CARGO_TARGET_DIR/release/pca_linfa" "$features" "$repeats"
+fi

@@ -5,8 +5,7 @@
 # preservation on the same 1,000-row sample.
 # Needs python3 with numpy, scikit-learn and openTSNE. Usage: benches/tsne_vs_opentsne.sh [DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 dir="${1:-bench-data/structured-release}"
 threads="$(nproc)"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_structured_release.py "$dir"

@@ -3,8 +3,7 @@
 # transformers' model, same weights, same machine, same thread count, same run.
 # Needs python3 with torch + transformers + pillow. Usage: benches/vit_vs_pytorch.sh [BACKEND] [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faceemo/target}"
+source "$(dirname "$0")/common.sh"
 backend="${1:-cpu}"
 runs="${2:-5}"
 threads="$(nproc)"
@@ -12,7 +11,4 @@ dir=bench-data/vit-base
 [ -f "$dir/model.safetensors" ] || python3 benches/make_vit_base.py "$dir"
 cargo build --release --example vit_forward
 RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/examples/vit_forward" "$dir" "$backend" "$runs"
-# The peer runs under the malloc settings the workbench gives itself (src/process.rs), so the
-# comparison is like for like (PyTorch gains from them too).
-GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 \
-    python3 benches/pytorch_vit_forward.py "$dir" "$threads" "$runs"
+GLIBC_TUNABLES="$peer_malloc" python3 benches/pytorch_vit_forward.py "$dir" "$threads" "$runs"

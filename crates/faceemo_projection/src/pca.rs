@@ -196,16 +196,16 @@ fn orthonormalise(matrix: &Array2<f64>) -> Array2<f64> {
 }
 
 /// The `count` leading eigenpairs of `C` restricted to the span of the orthonormal
-/// columns of `basis`, from `product = (n − 1) C basis`: components one per row (`count × d`)
-/// and their variances.
+/// columns of `basis`, from `scaled_image = (n − 1) C basis`: components one per row
+/// (`count × d`) and their variances.
 fn rayleigh_ritz(
     basis: &Array2<f64>,
-    product: &Array2<f64>,
+    scaled_image: &Array2<f64>,
     count: usize,
     denominator: f64,
 ) -> (Array2<f64>, Vec<f64>) {
     let width = basis.ncols();
-    let small = basis.t().dot(product) / denominator;
+    let small = basis.t().dot(scaled_image) / denominator;
     let matrix = DMatrix::from_fn(width, width, |i, j| 0.5 * (small[[i, j]] + small[[j, i]]));
     let pairs = leading_eigenpairs(matrix, count);
     // Each eigenvector of the small matrix rotates the basis onto one component.
@@ -307,10 +307,10 @@ impl Pca {
         let mut previous: Option<Array2<f64>> = None;
         let mut passes = 0;
         loop {
-            let product = covariance_times(data, mean, &basis);
+            let image = covariance_times(data, mean, &basis);
             passes += 1;
             let (components, variances) =
-                rayleigh_ritz(&basis, &product, n_components, (rows - 1) as f64);
+                rayleigh_ritz(&basis, &image, n_components, (rows - 1) as f64);
             let settled = previous
                 .as_ref()
                 .is_some_and(|before| directions_settled(before, &components));
@@ -322,7 +322,7 @@ impl Pca {
                 return None;
             }
             previous = Some(components);
-            basis = orthonormalise(&product);
+            basis = orthonormalise(&image);
         }
     }
 
