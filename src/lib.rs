@@ -4,6 +4,7 @@
 //! runs a command or starts the window with [`run_window`].
 
 pub mod app;
+pub mod output;
 pub mod process;
 
 pub use app::{StartOptions, WorkbenchApp};

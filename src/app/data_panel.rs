@@ -1,5 +1,5 @@
 //! The left panel: what is open, the colouring and its legend (toggle groups, counts), the
-//! selection's dataset × emotion counts with export, and per-dataset accuracy.
+//! selection's dataset × emotion counts with export, and the way into the Domain shift lab.
 
 use std::path::PathBuf;
 
@@ -22,9 +22,7 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 ui.separator();
                 selection(app, ui);
                 ui.separator();
-                accuracy(app, ui);
-                ui.separator();
-                shift(app, ui);
+                shift_lab(app, ui);
             });
         });
 }
@@ -216,72 +214,26 @@ pub fn export_selection(
     Ok(selection.len())
 }
 
-fn accuracy(app: &WorkbenchApp, ui: &mut egui::Ui) {
-    let Some(projection) = &app.projection else {
-        return;
-    };
-    ui.heading("Accuracy by dataset");
+fn shift_lab(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    ui.heading("Domain shift");
     ui.label(
-        "From the released logits against the labels: accuracy, macro-F1 and recall per emotion \
-         (the model card's per-test-set figures).",
+        "Accuracy, calibration and confusion per dataset and split, distances, MMD, domain \
+         classifiers and probe transfer between datasets, and any two selections compared.",
     );
-    let names = projection.points.group_names(Colouring::Dataset);
-    egui::ScrollArea::horizontal()
-        .id_salt("accuracy")
-        .show(ui, |ui| {
-            egui::Grid::new("accuracy").striped(true).show(ui, |ui| {
-                ui.label("dataset");
-                ui.label("accuracy");
-                ui.label("macro-F1");
-                for class in &projection.classes {
-                    ui.label(class.chars().take(5).collect::<String>())
-                        .on_hover_text(class);
-                }
-                ui.end_row();
-                for (name, figures) in names.iter().zip(&projection.agreement) {
-                    ui.label(name);
-                    if figures.labelled == 0 {
-                        ui.label("no labels");
-                        ui.end_row();
-                        continue;
-                    }
-                    ui.label(format!("{:.2} %", 100.0 * figures.accuracy))
-                        .on_hover_text(format!("of {} labelled", figures.labelled));
-                    ui.label(format!("{:.3}", figures.macro_f1));
-                    for recall in &figures.recall {
-                        ui.label(recall.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")));
-                    }
-                    ui.end_row();
-                }
-            });
-        });
-}
-
-fn shift(app: &WorkbenchApp, ui: &mut egui::Ui) {
-    let Some(projection) = &app.projection else {
-        return;
+    let state = if app.shift.running {
+        " (measuring…)"
+    } else if app.shift.measured.is_some() {
+        ""
+    } else {
+        " (not measured yet)"
     };
-    let shift = &projection.shift;
-    ui.heading("Shift between datasets");
-    ui.label("1 - cosine similarity of the datasets' mean features (0: same direction).");
-    egui::ScrollArea::horizontal()
-        .id_salt("shift")
-        .show(ui, |ui| {
-            egui::Grid::new("shift").striped(true).show(ui, |ui| {
-                ui.label("");
-                for name in &shift.names {
-                    ui.label(name);
-                }
-                ui.end_row();
-                for (name, row) in shift.names.iter().zip(&shift.distances) {
-                    ui.label(name);
-                    for distance in row {
-                        ui.label(format!("{distance:.3}"));
-                    }
-                    ui.end_row();
-                }
-            });
-        });
+    let action = if app.shift.open { "Close" } else { "Open" };
+    if ui
+        .button(format!("{action} the Domain shift lab{state}"))
+        .clicked()
+    {
+        app.shift.open = !app.shift.open;
+    }
 }
 
 #[cfg(test)]

@@ -210,6 +210,7 @@ fn view_menu(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     if ui.button("Reset the view").clicked() {
         app.map.reset_view = true;
     }
+    ui.checkbox(&mut app.shift.open, "Domain shift lab");
 }
 
 fn messages(app: &mut WorkbenchApp, ui: &mut egui::Ui) {

@@ -11,6 +11,7 @@ mod points;
 mod projection;
 mod raster;
 mod settings;
+mod shift_view;
 mod status;
 mod worker;
 
@@ -132,6 +133,11 @@ pub struct WorkbenchApp {
     map_export_path: String,
     recon_path: String,
     dialog: Option<menu::PendingDialog>,
+    /// The Domain shift lab window.
+    shift: shift_view::ShiftView,
+    /// The job measuring domain shift (or comparing selections), while it runs, and how to
+    /// stop it.
+    shift_job: Option<(worker::JobId, CancelToken)>,
 }
 
 impl WorkbenchApp {
@@ -165,6 +171,8 @@ impl WorkbenchApp {
             map_export_path: "selection.csv".to_owned(),
             recon_path: "reconstruction.png".to_owned(),
             dialog: None,
+            shift: shift_view::ShiftView::default(),
+            shift_job: None,
         };
         app.start(options);
         app
@@ -224,6 +232,16 @@ impl WorkbenchApp {
     /// The loaded model's description, if any.
     pub fn model_backend(&self) -> Option<&str> {
         self.model.as_ref().map(|m| m.backend.as_str())
+    }
+
+    /// The Domain shift lab's last report, once measured.
+    pub fn shift_report(&self) -> Option<&faceemo_shift::ShiftReport> {
+        self.shift.measured.as_ref().map(|m| &*m.report)
+    }
+
+    /// The lab's last comparison of two selections.
+    pub fn shift_comparison(&self) -> Option<&faceemo_shift::Comparison> {
+        self.shift.comparison.as_ref()
     }
 
     /// Messages shown to the user (errors and notes), oldest first.
@@ -488,6 +506,97 @@ impl WorkbenchApp {
         self.add_job(id, "Projecting (PCA)", cancel);
     }
 
+    /// Measures domain shift on the open release, in the background.
+    fn start_shift_report(&mut self) {
+        let Some(release) = self.release.clone() else {
+            return;
+        };
+        let cancel = CancelToken::new();
+        let stamp = self.stamp.release_only();
+        let id = self
+            .workers
+            .spawn("domain shift", cancel.clone(), move |job| {
+                Event::ShiftMeasured(stamp, shift_view::measure(&release, job))
+            });
+        self.add_job(id, "Measuring domain shift", cancel.clone());
+        self.shift.running = true;
+        self.shift.failure = None;
+        self.replace_shift_job(id, cancel);
+    }
+
+    /// Makes `id` the lab's running job, cancelling the one before (its result would be
+    /// for data no longer shown).
+    fn replace_shift_job(&mut self, id: worker::JobId, cancel: CancelToken) {
+        if let Some((_, previous)) = self.shift_job.replace((id, cancel)) {
+            previous.cancel();
+        }
+    }
+
+    fn on_shift_intent(&mut self, intent: shift_view::ShiftIntent) {
+        use shift_view::ShiftIntent;
+        match intent {
+            ShiftIntent::Measure => self.start_shift_report(),
+            ShiftIntent::SetSide(side) => {
+                let Some(measured) = &self.shift.measured else {
+                    return;
+                };
+                let Some(projection) = &self.projection else {
+                    return;
+                };
+                let chosen =
+                    measured.selection_side(&projection.points.sources, &self.map.selection);
+                match side {
+                    shift_view::Side::A => self.shift.side_a = Some(chosen),
+                    shift_view::Side::B => self.shift.side_b = Some(chosen),
+                }
+                self.shift.comparison = None;
+            }
+            ShiftIntent::Compare => self.start_comparison(),
+            ShiftIntent::Export(folder) => {
+                let Some(measured) = &self.shift.measured else {
+                    return;
+                };
+                let mut report = (*measured.report).clone();
+                report.comparison.clone_from(&self.shift.comparison);
+                let cancel = CancelToken::new();
+                let id = self
+                    .workers
+                    .spawn("export tables", cancel.clone(), move |_| {
+                        Event::ShiftExported(shift_view::export(&report, &folder))
+                    });
+                self.add_job(id, "Writing the domain-shift tables", cancel);
+            }
+        }
+    }
+
+    fn start_comparison(&mut self) {
+        let (Some(measured), Some(a), Some(b)) =
+            (&self.shift.measured, &self.shift.side_a, &self.shift.side_b)
+        else {
+            return;
+        };
+        if a.rows.is_empty() || b.rows.is_empty() {
+            self.error("each side of the comparison needs at least one measurable row (rows with NaN values or without metadata are left out)");
+            return;
+        }
+        let data = Arc::clone(&measured.data);
+        let (a, b) = (a.rows.clone(), b.rows.clone());
+        let cancel = CancelToken::new();
+        let stamp = self.stamp.release_only();
+        let id = self
+            .workers
+            .spawn("compare selections", cancel.clone(), move |job| {
+                let settings = faceemo_shift::ShiftSettings::default();
+                let result = faceemo_shift::compare_selections(&data, &a, &b, &settings, job)
+                    .map(|(comparison, _)| Box::new(comparison))
+                    .map_err(|e| e.to_string());
+                Event::ShiftCompared(stamp, result)
+            });
+        self.add_job(id, "Comparing selection A with B", cancel.clone());
+        self.shift.running = true;
+        self.replace_shift_job(id, cancel);
+    }
+
     fn place_dropped_image(&mut self) {
         let (Some(release), Some(projection), Some(lab)) = (
             self.release.clone(),
@@ -642,6 +751,66 @@ impl WorkbenchApp {
         }
     }
 
+    fn on_release_loaded(&mut self, loaded: worker::LoadedRelease) {
+        for warning in &loaded.release.warnings {
+            self.note(warning.clone());
+        }
+        self.settings.remember_sources(&loaded.sources);
+        self.sources = loaded.sources;
+        self.release = Some(loaded.release);
+        self.stamp.release += 1;
+        self.projection = None;
+        if let Some(cancel) = &self.tsne.cancel {
+            cancel.cancel();
+        }
+        self.tsne = TsneState::default();
+        self.map.method = MapMethod::Pca;
+        self.map.clear_for_new_data();
+        self.lab.placement = None;
+        self.shift.clear();
+        self.start_projection();
+        self.start_shift_report();
+    }
+
+    fn on_job_finished(&mut self, id: worker::JobId) {
+        self.jobs.retain(|j| j.id != id);
+        if self.shift_job.as_ref().is_some_and(|(job, _)| *job == id) {
+            self.shift_job = None;
+            self.shift.running = false;
+        }
+    }
+
+    fn on_job_panicked(&mut self, id: worker::JobId, message: &str) {
+        let title = self
+            .jobs
+            .iter()
+            .find(|j| j.id == id)
+            .map_or_else(|| "a job".to_owned(), |j| j.title.clone());
+        self.error(format!("{title} failed: it panicked ({message})"));
+    }
+
+    fn on_shift_event(&mut self, event: Event) {
+        match event {
+            Event::ShiftMeasured(_, Ok(measured)) => self.shift.measured = Some(measured),
+            Event::ShiftCompared(_, Ok(comparison)) => self.shift.comparison = Some(*comparison),
+            Event::ShiftMeasured(_, Err(error)) | Event::ShiftCompared(_, Err(error))
+                if error == "cancelled" =>
+            {
+                self.note("domain-shift measurement cancelled");
+            }
+            Event::ShiftMeasured(_, Err(error)) => {
+                self.shift.failure = Some(error.clone());
+                self.error(format!("cannot measure domain shift: {error}"));
+            }
+            Event::ShiftCompared(_, Err(error)) => {
+                self.error(format!("cannot compare the selections: {error}"));
+            }
+            Event::ShiftExported(Ok(note)) => self.note(note),
+            Event::ShiftExported(Err(error)) => self.error(error),
+            _ => {}
+        }
+    }
+
     fn handle_events(&mut self, ctx: &egui::Context) {
         for event in self.workers.drain() {
             if event
@@ -656,25 +825,12 @@ impl WorkbenchApp {
                         job.progress = Some(update);
                     }
                 }
-                Event::Finished(id) => self.jobs.retain(|j| j.id != id),
-                Event::ReleaseLoaded(Ok(loaded)) => {
-                    for warning in &loaded.release.warnings {
-                        self.note(warning.clone());
-                    }
-                    self.settings.remember_sources(&loaded.sources);
-                    self.sources = loaded.sources;
-                    self.release = Some(loaded.release);
-                    self.stamp.release += 1;
-                    self.projection = None;
-                    if let Some(cancel) = &self.tsne.cancel {
-                        cancel.cancel();
-                    }
-                    self.tsne = TsneState::default();
-                    self.map.method = MapMethod::Pca;
-                    self.map.clear_for_new_data();
-                    self.lab.placement = None;
-                    self.start_projection();
-                }
+                Event::Finished(id) => self.on_job_finished(id),
+                Event::Panicked(id, message) => self.on_job_panicked(id, &message),
+                event @ (Event::ShiftMeasured(..)
+                | Event::ShiftCompared(..)
+                | Event::ShiftExported(_)) => self.on_shift_event(event),
+                Event::ReleaseLoaded(Ok(loaded)) => self.on_release_loaded(loaded),
                 Event::ReleaseLoaded(Err(error)) => {
                     self.error(format!("{error} (the data already open stays open)"));
                 }
@@ -763,6 +919,10 @@ impl eframe::App for WorkbenchApp {
         data_panel::show(self, ui);
         lab::show(self, ui);
         egui::CentralPanel::default().show(ui, |ui| map::show(self, ui));
+        let published = self.release.as_ref().is_some_and(|r| !r.is_synthetic());
+        for intent in self.shift.window(&ctx, published, self.map.selection.len()) {
+            self.on_shift_intent(intent);
+        }
         drop_hint(&ctx);
     }
 

@@ -45,3 +45,25 @@ pub fn group_colours(colouring: Colouring, names: &[String]) -> Vec<Color32> {
         })
         .collect()
 }
+
+/// A colour on the viridis scale for `t` in `0..=1` (interpolated between its five steps).
+pub fn scale_colour(t: f32) -> Color32 {
+    let position = t.clamp(0.0, 1.0) * (SEQUENTIAL.len() - 1) as f32;
+    let low = position.floor() as usize;
+    let high = (low + 1).min(SEQUENTIAL.len() - 1);
+    let f = position - low as f32;
+    let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f).round() as u8;
+    let (a, b) = (SEQUENTIAL[low], SEQUENTIAL[high]);
+    Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}
+
+/// Black or white, whichever reads better on `fill`.
+pub fn text_on(fill: Color32) -> Color32 {
+    let luminance =
+        0.299 * f32::from(fill.r()) + 0.587 * f32::from(fill.g()) + 0.114 * f32::from(fill.b());
+    if luminance > 140.0 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    }
+}

@@ -23,12 +23,6 @@ pub struct Projection {
     pub index: CosineIndex,
     /// Seconds the fit and transform took.
     pub seconds: f64,
-    /// Cosine distance between the datasets' centroids in feature space.
-    pub shift: faceemo_analysis::CentroidShift,
-    /// Accuracy, per-class recall and macro-F1 of the released predictions, per dataset.
-    pub agreement: Vec<faceemo_analysis::GroupAgreement>,
-    /// The class names of `agreement`'s recalls.
-    pub classes: Vec<String>,
 }
 
 /// Where a dropped image landed and its nearest released samples.
@@ -126,43 +120,13 @@ pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, Str
     }
     let points = MapPoints::new(release, &coordinates.view());
     let index = CosineIndex::new(&views);
-    let shift = faceemo_analysis::CentroidShift::measure(
-        &views,
-        points.groups(super::points::Colouring::Dataset),
-        points.group_names(super::points::Colouring::Dataset),
-    );
-    let classes = release.labels.names();
-    let agreement = agreement(&points, classes.len());
     job.report("done", 3, 3);
     Ok(Projection {
         pca,
         points,
         index,
-        shift,
-        agreement,
-        classes,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// Per-dataset agreement of predictions with labels. Emotion and prediction groups share
-/// codes, the first `classes` of which are the model's labels in logit order.
-fn agreement(points: &MapPoints, classes: usize) -> Vec<faceemo_analysis::GroupAgreement> {
-    use super::points::Colouring;
-    let code = |c: &u16| usize::from(*c);
-    let truth: Vec<Option<usize>> = points
-        .groups(Colouring::Emotion)
-        .iter()
-        .map(|c| Some(code(c)).filter(|&c| c < classes))
-        .collect();
-    let predicted: Vec<usize> = points
-        .groups(Colouring::Prediction)
-        .iter()
-        .map(code)
-        .collect();
-    let datasets: Vec<usize> = points.groups(Colouring::Dataset).iter().map(code).collect();
-    let groups = points.group_names(Colouring::Dataset).len();
-    faceemo_analysis::agreement_by_group(&truth, &predicted, &datasets, classes, groups)
 }
 
 /// Places a feature on the map and finds its nearest released samples.

@@ -73,6 +73,14 @@ pub enum Event {
     InversionStep(StepReport, Option<RgbImage>),
     /// The inversion finished (or was cancelled, keeping its best image).
     Inverted(Result<Inversion, String>),
+    /// The domain-shift report of a release, or why there is none.
+    ShiftMeasured(Stamp, Result<super::shift_view::MeasuredShift, String>),
+    /// Two selections compared, or why not.
+    ShiftCompared(Stamp, Result<Box<faceemo_shift::Comparison>, String>),
+    /// The lab's tables were written (what was written), or why not.
+    ShiftExported(Result<String, String>),
+    /// A job panicked: its message (the job ends with `Finished` as usual).
+    Panicked(JobId, String),
 }
 
 impl Event {
@@ -83,7 +91,9 @@ impl Event {
             | Self::Placed(stamp, _)
             | Self::TsneLayout(stamp, _)
             | Self::TsneReady(stamp, _)
-            | Self::TsnePlaced(stamp, _) => Some(*stamp),
+            | Self::TsnePlaced(stamp, _)
+            | Self::ShiftMeasured(stamp, _)
+            | Self::ShiftCompared(stamp, _) => Some(*stamp),
             _ => None,
         }
     }
@@ -289,8 +299,14 @@ impl Workers {
                     events: events.clone(),
                     last: Mutex::new(None),
                 };
-                let event = work(JobContext::new(&progress, &cancel));
-                events.send(event);
+                // A panic in a job ends that job with its message; the window carries on.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    work(JobContext::new(&progress, &cancel))
+                }));
+                match outcome {
+                    Ok(event) => events.send(event),
+                    Err(panic) => events.send(Event::Panicked(job, panic_message(&*panic))),
+                }
                 events.send(Event::Finished(job));
             });
         if let Err(error) = spawned {
@@ -313,6 +329,15 @@ impl Workers {
             Err(TrySendError::Disconnected(_)) => Err("the model worker has stopped".to_owned()),
         }
     }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a job panicked".to_owned())
 }
 
 fn model_worker(commands: &Receiver<(JobId, CancelToken, ModelCommand)>, events: &EventSender) {

@@ -9,6 +9,7 @@ mod predict;
 mod progress;
 mod project;
 mod release_args;
+mod shift;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,9 @@ pub enum Command {
     Invert(invert::InvertArgs),
     /// Project the feature space to a 2-D or 3-D map (PCA) and write it as CSV.
     Project(project::ProjectArgs),
+    /// Measure domain shift: per-dataset and per-split metrics and calibration, distances,
+    /// MMD, domain classifiers and probe transfer between datasets (or two selections).
+    Shift(shift::ShiftArgs),
     /// Open the window on release files or folders (and a model).
     Open(OpenArgs),
 }
@@ -86,5 +90,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Invert(args)) => invert::run(&args),
         Some(Command::Project(args)) => project::run(&args),
+        Some(Command::Shift(args)) => shift::run(&args),
     }
 }

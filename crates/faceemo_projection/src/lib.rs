@@ -16,5 +16,6 @@ mod tsne;
 
 pub use cache::{CachedMap, MapCache};
 pub use knn::{Neighbours, knn_preservation, nearest_neighbours, sample_rows};
-pub use pca::{Pca, PcaError};
+pub use matmul::{Element, matmul};
+pub use pca::{Pca, PcaError, mean_and_covariance};
 pub use tsne::{TsneError, TsneMap, TsneProgress, TsneSettings, tsne};

@@ -176,6 +176,18 @@ fn covariance(data: ArrayView2<'_, f32>, mean: &Array1<f64>) -> Array2<f64> {
     sum / (data.nrows() - 1) as f64
 }
 
+/// Column means and the covariance matrix (`n − 1`, as `np.cov`) of the rows of `data`:
+/// single-precision products of centred blocks summed in double precision, on all cores.
+/// `None` with fewer than two rows.
+pub fn mean_and_covariance(data: ArrayView2<'_, f32>) -> Option<(Array1<f64>, Array2<f64>)> {
+    if data.nrows() < 2 {
+        return None;
+    }
+    let (mean, _) = column_statistics(data);
+    let covariance = covariance(data, &mean);
+    Some((mean, covariance))
+}
+
 /// Gram–Schmidt (twice, for stability) on the columns of a tall matrix.
 fn orthonormalise(matrix: &Array2<f64>) -> Array2<f64> {
     let mut q = matrix.clone();
