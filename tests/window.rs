@@ -255,6 +255,33 @@ fn a_dropped_face_is_predicted_placed_among_its_neighbours_and_reconstructed() {
     harness.get_by_label("1.000");
     assert!(harness.state().dropped_image_position().is_some());
 
+    // Clicking a neighbour selects it, and the selected sample's own neighbours are listed.
+    harness
+        .get_all_by_role(egui::accesskit::Role::Link)
+        .next()
+        .expect("a neighbour link")
+        .click();
+    wait_for(&mut harness, "the selected sample's neighbours", |app| {
+        app.sample_neighbours().is_some() && !app.is_busy()
+    });
+    let (point, neighbours) = harness.state().sample_neighbours().expect("neighbours");
+    let neighbours = neighbours.to_vec();
+    assert_eq!(harness.state().selection(), &[point]);
+    assert!(!neighbours.is_empty());
+    assert!(
+        neighbours.iter().all(|n| n.point != point),
+        "the sample itself is left out"
+    );
+    let next = neighbours[0].point;
+    harness.get_by_label_contains("nearest samples (cosine, 768-d)");
+    harness
+        .get_all_by_label(&neighbours[0].sample_id)
+        .next()
+        .expect("the neighbour's link")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().selection(), &[next]);
+
     harness.get_by_label("Reconstruct this face").click();
     wait_for(&mut harness, "the reconstruction", |app| {
         app.reconstruction().is_some()

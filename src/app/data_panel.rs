@@ -136,6 +136,7 @@ fn selection(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 }
             });
         });
+    sample_neighbours(app, ui);
     ui.horizontal(|ui| {
         if ui.button("Reconstruct first selected").clicked() {
             app.reconstruct(true);
@@ -158,6 +159,61 @@ fn selection(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
             }
         }
     });
+}
+
+/// The nearest released samples of the one selected point, with the share from other
+/// datasets; clicking one selects it.
+fn sample_neighbours(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    let [point] = app.map.selection[..] else {
+        return;
+    };
+    let Some((found_for, rows)) = &app.sample_neighbours else {
+        return;
+    };
+    if *found_for != point {
+        ui.spinner();
+        return;
+    }
+    let own_dataset = app
+        .projection
+        .as_ref()
+        .and_then(|p| {
+            let groups = p.points.groups(Colouring::Dataset);
+            let names = p.points.group_names(Colouring::Dataset);
+            names.get(usize::from(*groups.get(point)?)).cloned()
+        })
+        .unwrap_or_default();
+    let others = rows.iter().filter(|n| n.dataset != own_dataset).count();
+    ui.strong(format!(
+        "{} nearest samples (cosine, 768-d): {others} from other datasets than {own_dataset}",
+        rows.len()
+    ));
+    let mut select = None;
+    egui::Grid::new("sample neighbours")
+        .striped(true)
+        .show(ui, |ui| {
+            for heading in ["sample", "dataset", "emotion", "predicted", "cosine"] {
+                ui.strong(heading);
+            }
+            ui.end_row();
+            for neighbour in rows {
+                if ui
+                    .link(&neighbour.sample_id)
+                    .on_hover_text("Select on the map")
+                    .clicked()
+                {
+                    select = Some(neighbour.point);
+                }
+                ui.label(&neighbour.dataset);
+                ui.label(&neighbour.emotion);
+                ui.label(&neighbour.predicted);
+                ui.label(format!("{:.3}", neighbour.similarity));
+                ui.end_row();
+            }
+        });
+    if let Some(point) = select {
+        app.map.select(vec![point]);
+    }
 }
 
 /// Dataset × emotion counts of selected points (counted by group code, named once per

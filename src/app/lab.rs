@@ -88,6 +88,7 @@ fn neighbours(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
             }
             ui.label(&neighbour.dataset);
             ui.label(&neighbour.emotion);
+            ui.label(&neighbour.predicted);
             ui.label(format!("{:.3}", neighbour.similarity));
             ui.end_row();
         }

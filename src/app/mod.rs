@@ -25,7 +25,7 @@ use faceemo_model::BackendChoice;
 
 pub use map::PointLayer;
 pub use points::{Colouring, MapPoints};
-pub use projection::{Placement, Projection};
+pub use projection::{NeighbourRow, Placement, Projection};
 pub use raster::{PointStyle, RasterView, rasterize};
 pub use settings::Settings;
 use worker::{Event, InversionTarget, ModelCommand, ModelInfo, PredictedImage, Stamp, Workers};
@@ -138,6 +138,10 @@ pub struct WorkbenchApp {
     /// The job measuring domain shift (or comparing selections), while it runs, and how to
     /// stop it.
     shift_job: Option<(worker::JobId, CancelToken)>,
+    /// The nearest released samples of the one selected point, once found.
+    sample_neighbours: Option<(usize, Vec<projection::NeighbourRow>)>,
+    /// The point whose neighbours were asked for last.
+    neighbours_requested: Option<usize>,
 }
 
 impl WorkbenchApp {
@@ -173,6 +177,8 @@ impl WorkbenchApp {
             dialog: None,
             shift: shift_view::ShiftView::default(),
             shift_job: None,
+            sample_neighbours: None,
+            neighbours_requested: None,
         };
         app.start(options);
         app
@@ -242,6 +248,13 @@ impl WorkbenchApp {
     /// The lab's last comparison of two selections.
     pub fn shift_comparison(&self) -> Option<&faceemo_shift::Comparison> {
         self.shift.comparison.as_ref()
+    }
+
+    /// The nearest released samples of the one selected point: `(point, neighbours)`.
+    pub fn sample_neighbours(&self) -> Option<(usize, &[projection::NeighbourRow])> {
+        self.sample_neighbours
+            .as_ref()
+            .map(|(point, rows)| (*point, rows.as_slice()))
     }
 
     /// Messages shown to the user (errors and notes), oldest first.
@@ -597,6 +610,31 @@ impl WorkbenchApp {
         self.replace_shift_job(id, cancel);
     }
 
+    /// When one point is selected, finds its nearest released samples in the background.
+    fn follow_single_selection(&mut self) {
+        let [point] = self.map.selection[..] else {
+            self.neighbours_requested = None;
+            return;
+        };
+        if self.neighbours_requested == Some(point) {
+            return;
+        }
+        let (Some(release), Some(projection)) = (self.release.clone(), self.projection.clone())
+        else {
+            return;
+        };
+        self.neighbours_requested = Some(point);
+        let cancel = CancelToken::new();
+        let stamp = self.stamp.release_only();
+        let id = self
+            .workers
+            .spawn("sample neighbours", cancel.clone(), move |_| {
+                let rows = projection::neighbours_of_point(&release, &projection, point);
+                Event::SampleNeighbours(stamp, point, rows)
+            });
+        self.add_job(id, "Finding the selected sample's neighbours", cancel);
+    }
+
     fn place_dropped_image(&mut self) {
         let (Some(release), Some(projection), Some(lab)) = (
             self.release.clone(),
@@ -768,6 +806,8 @@ impl WorkbenchApp {
         self.map.clear_for_new_data();
         self.lab.placement = None;
         self.shift.clear();
+        self.sample_neighbours = None;
+        self.neighbours_requested = None;
         self.start_projection();
         self.start_shift_report();
     }
@@ -827,6 +867,9 @@ impl WorkbenchApp {
                 }
                 Event::Finished(id) => self.on_job_finished(id),
                 Event::Panicked(id, message) => self.on_job_panicked(id, &message),
+                Event::SampleNeighbours(_, point, rows) => {
+                    self.sample_neighbours = Some((point, rows));
+                }
                 event @ (Event::ShiftMeasured(..)
                 | Event::ShiftCompared(..)
                 | Event::ShiftExported(_)) => self.on_shift_event(event),
@@ -919,6 +962,7 @@ impl eframe::App for WorkbenchApp {
         data_panel::show(self, ui);
         lab::show(self, ui);
         egui::CentralPanel::default().show(ui, |ui| map::show(self, ui));
+        self.follow_single_selection();
         let published = self.release.as_ref().is_some_and(|r| !r.is_synthetic());
         for intent in self.shift.window(&ctx, published, self.map.selection.len()) {
             self.on_shift_intent(intent);

@@ -36,6 +36,7 @@ pub struct Placement {
 }
 
 /// One nearest sample, described for the list.
+#[derive(Clone, Debug, PartialEq)]
 pub struct NeighbourRow {
     /// Index of the point on the map.
     pub point: usize,
@@ -45,6 +46,8 @@ pub struct NeighbourRow {
     pub dataset: String,
     /// Its labelled emotion.
     pub emotion: String,
+    /// The model's prediction for it (from the released logits).
+    pub predicted: String,
     /// Cosine similarity.
     pub similarity: f32,
 }
@@ -147,6 +150,23 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
     let position = query
         .and_then(|q| projection.pca.transform(q).ok())
         .map(|c| [c[[0, 0]], c[[0, 1]]]);
+    let neighbours = nearest_samples(release, projection, feature, NEIGHBOURS, None);
+    Placement {
+        position,
+        neighbours,
+        note: None,
+    }
+}
+
+/// The `k` released samples nearest `feature` (cosine, full feature space), best first,
+/// leaving out map point `exclude` (the sample itself, when its neighbours are asked for).
+pub fn nearest_samples(
+    release: &Release,
+    projection: &Projection,
+    feature: &[f32],
+    k: usize,
+    exclude: Option<usize>,
+) -> Vec<NeighbourRow> {
     let views: Vec<ArrayView2<'_, f32>> =
         release.splits.iter().map(|s| s.features.view()).collect();
     let offsets: Vec<usize> = release
@@ -158,10 +178,19 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
             Some(here)
         })
         .collect();
-    let neighbours = projection
+    let wanted = k + usize::from(exclude.is_some());
+    let predictions = projection
+        .points
+        .groups(super::points::Colouring::Prediction);
+    let prediction_names = projection
+        .points
+        .group_names(super::points::Colouring::Prediction);
+    projection
         .index
-        .nearest(&views, feature, NEIGHBOURS)
+        .nearest(&views, feature, wanted)
         .into_iter()
+        .filter(|n| Some(offsets[n.block] + n.row) != exclude)
+        .take(k)
         .map(
             |Neighbour {
                  block,
@@ -170,8 +199,9 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
              }| {
                 let split = &release.splits[block];
                 let sample = split.samples.as_ref().and_then(|s| s.get(row));
+                let point = offsets[block] + row;
                 NeighbourRow {
-                    point: offsets[block] + row,
+                    point,
                     sample_id: sample.map_or_else(
                         || format!("{}:{row}", split.kind),
                         |s| s.sample_id.to_string(),
@@ -180,16 +210,35 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
                         .map_or_else(|| split.kind.to_string(), |s| s.dataset.to_string()),
                     emotion: sample
                         .map_or_else(|| "unlabelled".to_owned(), |s| s.emotion.name().to_owned()),
+                    predicted: predictions
+                        .get(point)
+                        .and_then(|&g| prediction_names.get(usize::from(g)))
+                        .cloned()
+                        .unwrap_or_default(),
                     similarity,
                 }
             },
         )
-        .collect();
-    Placement {
-        position,
-        neighbours,
-        note: None,
+        .collect()
+}
+
+/// The nearest released samples of map point `point` (itself left out).
+pub fn neighbours_of_point(
+    release: &Release,
+    projection: &Projection,
+    point: usize,
+) -> Vec<NeighbourRow> {
+    let Some(source) = projection.points.sources.get(point) else {
+        return Vec::new();
+    };
+    let Some(split) = release.splits.get(source.split) else {
+        return Vec::new();
+    };
+    if source.row >= split.rows() {
+        return Vec::new();
     }
+    let feature = split.features.row(source.row).to_vec();
+    nearest_samples(release, projection, &feature, NEIGHBOURS, Some(point))
 }
 
 /// Runs t-SNE on every finite row of the release, sending a layout every few iterations

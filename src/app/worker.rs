@@ -79,6 +79,8 @@ pub enum Event {
     ShiftCompared(Stamp, Result<Box<faceemo_shift::Comparison>, String>),
     /// The lab's tables were written (what was written), or why not.
     ShiftExported(Result<String, String>),
+    /// The nearest released samples of a selected map point.
+    SampleNeighbours(Stamp, usize, Vec<super::projection::NeighbourRow>),
     /// A job panicked: its message (the job ends with `Finished` as usual).
     Panicked(JobId, String),
 }
@@ -93,6 +95,7 @@ impl Event {
             | Self::TsneReady(stamp, _)
             | Self::TsnePlaced(stamp, _)
             | Self::ShiftMeasured(stamp, _)
+            | Self::SampleNeighbours(stamp, _, _)
             | Self::ShiftCompared(stamp, _) => Some(*stamp),
             _ => None,
         }

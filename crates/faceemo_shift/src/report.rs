@@ -97,6 +97,8 @@ pub struct Comparison {
     pub b: GroupMetrics,
     /// The pair measures A vs B.
     pub pair: PairMeasures,
+    /// Seconds the comparison took.
+    pub seconds: f64,
 }
 
 /// Everything the lab measures on a release.
@@ -523,6 +525,7 @@ pub fn compare_selections(
     job: JobContext<'_>,
 ) -> Result<(Comparison, Vec<Sampling>), ShiftError> {
     job.report("comparing the selections", 0, 1);
+    let started = Instant::now();
     let side_a = Side::new(data, a, settings.sample, settings.seed);
     let side_b = Side::new(data, b, settings.sample, settings.seed.wrapping_add(1));
     let pair = pair_measures(
@@ -548,6 +551,7 @@ pub fn compare_selections(
             a: group_metrics(data, a.iter().copied()),
             b: group_metrics(data, b.iter().copied()),
             pair,
+            seconds: started.elapsed().as_secs_f64(),
         },
         sampling,
     ))
