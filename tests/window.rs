@@ -178,6 +178,49 @@ fn the_domain_shift_lab_reads_test_splits_and_compares_two_selections() {
 }
 
 #[test]
+fn the_shift_axes_map_puts_the_picked_datasets_centroids_at_zero_and_one() {
+    let mut harness = demo_with_model();
+    harness.get_by_label("Shift axes").click();
+    harness.run_steps(3);
+    // Defaults: the first two datasets across, the first two emotions up.
+    harness.get_by_label("Draw").click();
+    wait_for(&mut harness, "the shift axes", |app| {
+        app.shift_axes_map().is_some() && !app.is_busy()
+    });
+    let app = harness.state();
+    assert_eq!(app.map_method(), faceemo::app::MapMethod::ShiftAxes);
+    let (layout, x_label, y_label) = app.shift_axes_map().expect("map");
+    assert_eq!(layout.len(), app.release().expect("release").total_rows());
+    let (from, to) = x_label
+        .split_once(" -> ")
+        .expect("an x label naming both ends");
+    assert!(y_label.contains(" -> "), "{y_label}");
+    // The rows of each end average to 0 and 1 across.
+    let release = app.release().expect("release");
+    let mean_across = |dataset: &str| {
+        let xs: Vec<f64> = release
+            .splits
+            .iter()
+            .flat_map(|s| s.samples.iter().flatten())
+            .zip(layout)
+            .filter(|(sample, _)| &*sample.dataset == dataset)
+            .map(|(_, p)| f64::from(p[0]))
+            .collect();
+        xs.iter().sum::<f64>() / xs.len() as f64
+    };
+    assert!(
+        mean_across(from).abs() < 1e-3,
+        "{from}: {}",
+        mean_across(from)
+    );
+    assert!(
+        (mean_across(to) - 1.0).abs() < 1e-3,
+        "{to}: {}",
+        mean_across(to)
+    );
+}
+
+#[test]
 fn colouring_switches_and_legend_entries_hide_groups() {
     let mut harness = demo_with_model();
     harness

@@ -277,7 +277,7 @@ fn shift_lab(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
          classifiers and probe transfer between datasets, and any two selections compared.",
     );
     let state = if app.shift.running {
-        " (measuring…)"
+        " (measuring...)"
     } else if app.shift.measured.is_some() {
         ""
     } else {

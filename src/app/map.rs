@@ -222,6 +222,7 @@ fn toolbar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         for (method, name) in [
             (super::MapMethod::Pca, "PCA"),
             (super::MapMethod::Tsne, "t-SNE"),
+            (super::MapMethod::ShiftAxes, "Shift axes"),
         ] {
             if ui
                 .selectable_label(app.map.method == method, name)
@@ -231,7 +232,10 @@ fn toolbar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                 app.show_method(method);
             }
         }
-        if app.map.method == super::MapMethod::Tsne {
+        if app.map.method == super::MapMethod::ShiftAxes {
+            ui.separator();
+            ui.label("Shift axes: every point on two directions between centroids");
+        } else if app.map.method == super::MapMethod::Tsne {
             ui.separator();
             let kl = app
                 .tsne
@@ -266,9 +270,64 @@ fn toolbar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     });
 }
 
+/// The ends of the shift axes: two datasets across, two emotions up, and Draw.
+fn axes_picker_ui(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+    let Some(projection) = app.projection.clone() else {
+        return;
+    };
+    let datasets = projection.points.group_names(Colouring::Dataset);
+    let emotions: Vec<String> = projection
+        .points
+        .group_names(Colouring::Emotion)
+        .iter()
+        .filter(|name| name.as_str() != "unlabelled")
+        .cloned()
+        .collect();
+    let axes = &mut app.axes;
+    let default_ends = |names: &[String]| {
+        (
+            names.first().cloned().unwrap_or_default(),
+            names.get(1).cloned().unwrap_or_default(),
+        )
+    };
+    if axes.x_ends.0.is_empty() {
+        axes.x_ends = default_ends(datasets);
+    }
+    if axes.y_ends.0.is_empty() {
+        axes.y_ends = default_ends(&emotions);
+    }
+    let pick = |ui: &mut egui::Ui, id: &str, value: &mut String, names: &[String]| {
+        egui::ComboBox::from_id_salt(id)
+            .selected_text(value.as_str())
+            .show_ui(ui, |ui| {
+                for name in names {
+                    ui.selectable_value(value, name.clone(), name);
+                }
+            });
+    };
+    ui.label("across: dataset");
+    pick(ui, "x from", &mut axes.x_ends.0, datasets);
+    ui.label("->");
+    pick(ui, "x to", &mut axes.x_ends.1, datasets);
+    ui.label("up: emotion");
+    pick(ui, "y from", &mut axes.y_ends.0, &emotions);
+    ui.label("->");
+    pick(ui, "y to", &mut axes.y_ends.1, &emotions);
+    if ui
+        .button("Draw")
+        .on_hover_text("Each point at (f - centroid of the first) · direction to the second, so the first group's centroid sits at 0 and the second's at 1")
+        .clicked()
+    {
+        app.start_axes();
+    }
+}
+
 /// Draws the map in the central panel.
 pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     toolbar(app, ui);
+    if app.map.method == super::MapMethod::ShiftAxes {
+        ui.horizontal_wrapped(|ui| axes_picker_ui(app, ui));
+    }
     let Some(projection) = app.projection.clone() else {
         ui.centered_and_justified(|ui| {
             ui.label(if app.release.is_some() {
@@ -280,13 +339,14 @@ pub fn show(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         return;
     };
     let points = &projection.points;
-    let tsne = app.shown_tsne_layout();
-    let positions: &[[f32; 2]] = tsne.as_deref().map_or(&points.positions, Vec::as_slice);
-    let (x_label, y_label) = if tsne.is_some() {
-        ("t-SNE 1", "t-SNE 2")
-    } else {
-        ("PC 1", "PC 2")
-    };
+    let shown = app.shown_layout();
+    let positions: &[[f32; 2]] = shown
+        .as_ref()
+        .map_or(&points.positions, |(layout, _, _)| layout.as_slice());
+    let (x_label, y_label) = shown.as_ref().map_or_else(
+        || ("PC 1".to_owned(), "PC 2".to_owned()),
+        |(_, x, y)| (x.clone(), y.clone()),
+    );
     let mut plot = Plot::new("feature map")
         .data_aspect(1.0)
         .show_x(false)

@@ -53,6 +53,21 @@ pub enum MapMethod {
     Pca,
     /// t-SNE (computed on demand, animated while it converges).
     Tsne,
+    /// Two directions between groups' centroids (a dataset pair across, an emotion pair up).
+    ShiftAxes,
+}
+
+/// The shift-axes map: the ends the user picked and the map drawn from them.
+#[derive(Default)]
+struct AxesState {
+    /// Datasets at the ends of the horizontal axis.
+    x_ends: (String, String),
+    /// Emotions at the ends of the vertical axis.
+    y_ends: (String, String),
+    axes: Option<Arc<faceemo_shift::ShiftAxes>>,
+    layout: Option<Arc<Vec<[f32; 2]>>>,
+    /// The axis labels of the drawn map.
+    labels: (String, String),
 }
 
 /// The t-SNE map of the current release, running or finished.
@@ -139,9 +154,10 @@ pub struct WorkbenchApp {
     /// stop it.
     shift_job: Option<(worker::JobId, CancelToken)>,
     /// The nearest released samples of the one selected point, once found.
-    sample_neighbours: Option<(usize, Vec<projection::NeighbourRow>)>,
+    sample_neighbours: Option<(usize, Vec<NeighbourRow>)>,
     /// The point whose neighbours were asked for last.
     neighbours_requested: Option<usize>,
+    axes: AxesState,
 }
 
 impl WorkbenchApp {
@@ -179,6 +195,7 @@ impl WorkbenchApp {
             shift_job: None,
             sample_neighbours: None,
             neighbours_requested: None,
+            axes: AxesState::default(),
         };
         app.start(options);
         app
@@ -251,10 +268,16 @@ impl WorkbenchApp {
     }
 
     /// The nearest released samples of the one selected point: `(point, neighbours)`.
-    pub fn sample_neighbours(&self) -> Option<(usize, &[projection::NeighbourRow])> {
+    pub fn sample_neighbours(&self) -> Option<(usize, &[NeighbourRow])> {
         self.sample_neighbours
             .as_ref()
             .map(|(point, rows)| (*point, rows.as_slice()))
+    }
+
+    /// The shift-axes map's positions (one per row) and axis labels, once drawn.
+    pub fn shift_axes_map(&self) -> Option<(&[[f32; 2]], &str, &str)> {
+        let layout = self.axes.layout.as_deref()?;
+        Some((layout, &self.axes.labels.0, &self.axes.labels.1))
     }
 
     /// Messages shown to the user (errors and notes), oldest first.
@@ -301,6 +324,51 @@ impl WorkbenchApp {
         (self.map.method == MapMethod::Tsne)
             .then(|| self.tsne.layout.clone())
             .flatten()
+    }
+
+    /// The positions of the map shown when it is not the PCA, with its axis labels.
+    fn shown_layout(&self) -> Option<(Arc<Vec<[f32; 2]>>, String, String)> {
+        match self.map.method {
+            MapMethod::Pca => None,
+            MapMethod::Tsne => self
+                .shown_tsne_layout()
+                .map(|l| (l, "t-SNE 1".to_owned(), "t-SNE 2".to_owned())),
+            MapMethod::ShiftAxes => self
+                .axes
+                .layout
+                .clone()
+                .map(|l| (l, self.axes.labels.0.clone(), self.axes.labels.1.clone())),
+        }
+    }
+
+    /// Draws the shift-axes map for the ends picked, in the background.
+    fn start_axes(&mut self) {
+        let Some(release) = self.release.clone() else {
+            return;
+        };
+        let x = faceemo_shift::AxisSpec {
+            group: faceemo_shift::AxisGroup::Dataset,
+            from: self.axes.x_ends.0.clone(),
+            to: self.axes.x_ends.1.clone(),
+        };
+        let y = faceemo_shift::AxisSpec {
+            group: faceemo_shift::AxisGroup::Emotion,
+            from: self.axes.y_ends.0.clone(),
+            to: self.axes.y_ends.1.clone(),
+        };
+        let cancel = CancelToken::new();
+        let stamp = self.stamp.release_only();
+        let id = self.workers.spawn("shift axes", cancel.clone(), move |_| {
+            let labels = (
+                format!("{} -> {}", x.from, x.to),
+                format!("{} -> {}", y.from, y.to),
+            );
+            let result = faceemo_shift::shift_axes(&release, &x, &y)
+                .map(|axes| (Arc::new(axes), labels))
+                .map_err(|e| format!("cannot draw the shift axes: {e}"));
+            Event::AxesReady(stamp, result)
+        });
+        self.add_job(id, "Projecting on the shift axes", cancel);
     }
 
     /// Shows the PCA or the t-SNE map, starting t-SNE the first time it is asked for.
@@ -354,6 +422,10 @@ impl WorkbenchApp {
         match self.map.method {
             MapMethod::Pca => self.lab.placement.as_ref().and_then(|p| p.position),
             MapMethod::Tsne => self.tsne.dropped_image,
+            MapMethod::ShiftAxes => {
+                let axes = self.axes.axes.as_ref()?;
+                axes.place(&self.lab.image.as_ref()?.predicted.prediction.cls)
+            }
         }
     }
 
@@ -808,6 +880,7 @@ impl WorkbenchApp {
         self.shift.clear();
         self.sample_neighbours = None;
         self.neighbours_requested = None;
+        self.axes = AxesState::default();
         self.start_projection();
         self.start_shift_report();
     }
@@ -867,6 +940,14 @@ impl WorkbenchApp {
                 }
                 Event::Finished(id) => self.on_job_finished(id),
                 Event::Panicked(id, message) => self.on_job_panicked(id, &message),
+                Event::AxesReady(_, Ok((axes, labels))) => {
+                    self.axes.layout = Some(Arc::new(axes.layout.clone()));
+                    self.axes.axes = Some(axes);
+                    self.axes.labels = labels;
+                    self.map.restyle();
+                    self.map.reset_view = true;
+                }
+                Event::AxesReady(_, Err(error)) => self.error(error),
                 Event::SampleNeighbours(_, point, rows) => {
                     self.sample_neighbours = Some((point, rows));
                 }

@@ -234,11 +234,11 @@ pub struct ShiftView {
 }
 
 fn figure(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
 }
 
 fn percent(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{:.2} %", 100.0 * v))
+    value.map_or_else(|| "-".to_owned(), |v| format!("{:.2} %", 100.0 * v))
 }
 
 impl ShiftView {
@@ -283,7 +283,7 @@ impl ShiftView {
         if self.running {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Measuring… (progress and Cancel in the status bar)");
+                ui.label("Measuring... (progress and Cancel in the status bar)");
             });
         }
         if let Some(failure) = &self.failure {
@@ -385,7 +385,7 @@ impl ShiftView {
                             for label in &report.label_order {
                                 let recall = metrics.per_class_recall.get(label).copied().flatten();
                                 ui.label(
-                                    recall.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}")),
+                                    recall.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
                                 );
                             }
                             ui.end_row();
@@ -718,7 +718,7 @@ fn heatmap_ui(
                     let (rect, response) = ui.allocate_exact_size(cell, egui::Sense::hover());
                     let fill = value.map_or(super::raster::CONTEXT_GREY, colour);
                     ui.painter().rect_filled(rect, 2.0, fill);
-                    let text = value.map_or_else(|| "—".to_owned(), |v| format!("{v:.3}"));
+                    let text = value.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
                     ui.painter().text(
                         rect.center(),
                         egui::Align2::CENTER_CENTER,
@@ -726,7 +726,7 @@ fn heatmap_ui(
                         egui::FontId::monospace(11.0),
                         super::palette::text_on(fill),
                     );
-                    response.on_hover_text(format!("{name} → {column}: {what} {text}"));
+                    response.on_hover_text(format!("{name} -> {column}: {what} {text}"));
                 }
                 ui.end_row();
             }

@@ -79,6 +79,11 @@ pub enum Event {
     ShiftCompared(Stamp, Result<Box<faceemo_shift::Comparison>, String>),
     /// The lab's tables were written (what was written), or why not.
     ShiftExported(Result<String, String>),
+    /// The shift-axes map (with its axis labels), or why there is none.
+    AxesReady(
+        Stamp,
+        Result<(Arc<faceemo_shift::ShiftAxes>, (String, String)), String>,
+    ),
     /// The nearest released samples of a selected map point.
     SampleNeighbours(Stamp, usize, Vec<super::projection::NeighbourRow>),
     /// A job panicked: its message (the job ends with `Finished` as usual).
@@ -96,6 +101,7 @@ impl Event {
             | Self::TsnePlaced(stamp, _)
             | Self::ShiftMeasured(stamp, _)
             | Self::SampleNeighbours(stamp, _, _)
+            | Self::AxesReady(stamp, _)
             | Self::ShiftCompared(stamp, _) => Some(*stamp),
             _ => None,
         }

@@ -6,7 +6,8 @@
 //! diagram); between every two datasets the centroid distances, the Fréchet distance of
 //! their Gaussian fits, MMD² with a permutation test and a domain classifier's AUC; a
 //! linear-probe transfer matrix; neighbourhood shares and silhouettes.
-//! [`compare_selections`] measures any two sets of rows the same way. Every sampled
+//! [`compare_selections`] measures any two sets of rows the same way; [`shift_axes`] maps
+//! every row on two directions between groups' centroids. Every sampled
 //! measure is seeded and says what it sampled. The definitions, matched against numpy,
 //! scipy and scikit-learn by `scripts/make_shift_reference.py`, are in
 //! `docs/shift-measures.md`. It knows nothing of any user interface.
@@ -14,6 +15,7 @@
 // ndarray views are cheap handles; taking them by value is ndarray's own convention.
 #![allow(clippy::needless_pass_by_value)]
 
+mod axes;
 mod classification;
 mod distance;
 mod error;
@@ -25,6 +27,7 @@ mod selection;
 mod table;
 mod tables;
 
+pub use axes::{AxisError, AxisGroup, AxisSpec, FittedAxis, ShiftAxes, fit_axis, shift_axes};
 pub use classification::{
     CALIBRATION_BINS, ConfidenceHistogram, GroupMetrics, MetricsAccumulator, ReliabilityBin,
     calibration_bin,
