@@ -155,7 +155,7 @@ fn selection(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
                     "wrote {count} selected samples to {}",
                     path.display()
                 )),
-                Err(error) => app.error(format!("cannot write {}: {error}", path.display())),
+                Err(error) => app.error(format!("{error:#}")),
             }
         }
     });
@@ -241,33 +241,32 @@ pub fn selection_crosstab(points: &MapPoints, selection: &[usize]) -> CrossTab {
     }))
 }
 
-/// Writes `split,row,sample_id,dataset,emotion` for each selected point.
+/// Writes `split,row,sample_id,dataset,emotion` for each selected point, atomically (a
+/// temporary file beside it, renamed into place).
 pub fn export_selection(
     release: &faceemo_data::Release,
     points: &MapPoints,
     selection: &[usize],
     path: &std::path::Path,
-) -> Result<usize, Box<dyn std::error::Error>> {
-    let mut writer = csv::Writer::from_path(path)?;
-    writer.write_record(["split", "row", "sample_id", "dataset", "emotion"])?;
-    for &point in selection {
-        let Some(source) = points.sources.get(point) else {
-            continue;
-        };
-        let Some(split) = release.splits.get(source.split) else {
-            continue;
-        };
-        let sample = split.samples.as_ref().and_then(|s| s.get(source.row));
-        writer.write_record([
-            split.kind.name(),
-            &source.row.to_string(),
-            sample.map_or("", |s| &*s.sample_id),
-            sample.map_or("", |s| &*s.dataset),
-            sample.map_or("", |s| s.emotion.name()),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(selection.len())
+) -> anyhow::Result<usize> {
+    let header = ["split", "row", "sample_id", "dataset", "emotion"].map(str::to_owned);
+    let rows: Vec<Vec<String>> = selection
+        .iter()
+        .filter_map(|&point| {
+            let source = points.sources.get(point)?;
+            let split = release.splits.get(source.split)?;
+            let sample = split.samples.as_ref().and_then(|s| s.get(source.row));
+            Some(vec![
+                split.kind.name().to_owned(),
+                source.row.to_string(),
+                sample.map_or_else(String::new, |s| s.sample_id.to_string()),
+                sample.map_or_else(String::new, |s| s.dataset.to_string()),
+                sample.map_or_else(String::new, |s| s.emotion.name().to_owned()),
+            ])
+        })
+        .collect();
+    crate::output::write_csv_atomically(path, &header, &rows)?;
+    Ok(rows.len())
 }
 
 fn shift_lab(app: &mut WorkbenchApp, ui: &mut egui::Ui) {

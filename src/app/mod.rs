@@ -57,6 +57,9 @@ pub enum MapMethod {
     ShiftAxes,
 }
 
+/// A map's positions (one per row) with its x and y axis labels.
+type LabelledLayout = (Arc<Vec<[f32; 2]>>, String, String);
+
 /// The shift-axes map: the ends the user picked and the map drawn from them.
 #[derive(Default)]
 struct AxesState {
@@ -327,7 +330,7 @@ impl WorkbenchApp {
     }
 
     /// The positions of the map shown when it is not the PCA, with its axis labels.
-    fn shown_layout(&self) -> Option<(Arc<Vec<[f32; 2]>>, String, String)> {
+    fn shown_layout(&self) -> Option<LabelledLayout> {
         match self.map.method {
             MapMethod::Pca => None,
             MapMethod::Tsne => self
@@ -637,6 +640,7 @@ impl WorkbenchApp {
                 self.shift.comparison = None;
             }
             ShiftIntent::Compare => self.start_comparison(),
+            ShiftIntent::SavePng { path, rect } => self.save_lab_png(path, rect),
             ShiftIntent::Export(folder) => {
                 let Some(measured) = &self.shift.measured else {
                     return;
@@ -652,6 +656,27 @@ impl WorkbenchApp {
                 self.add_job(id, "Writing the domain-shift tables", cancel);
             }
         }
+    }
+
+    /// Asks for a screenshot; the lab window's part of it is saved as PNG on a thread of
+    /// its own when it arrives.
+    fn save_lab_png(&mut self, path: PathBuf, rect: egui::Rect) {
+        let ctx = self.workers.context();
+        let events = self.workers.events();
+        let pixels_per_point = ctx.pixels_per_point();
+        ctx.request_screenshot(move |screenshot| {
+            let save = move || {
+                let picture = shift_view::crop_screenshot(&screenshot, rect, pixels_per_point);
+                events.send(Event::ShiftExported(shift_view::save_png(&picture, &path)));
+            };
+            if let Err(error) = std::thread::Builder::new()
+                .name("save PNG".to_owned())
+                .spawn(save)
+            {
+                eprintln!("cannot start the PNG writer: {error}");
+            }
+        });
+        self.note("saving a PNG of the Domain shift lab...");
     }
 
     fn start_comparison(&mut self) {
@@ -947,7 +972,6 @@ impl WorkbenchApp {
                     self.map.restyle();
                     self.map.reset_view = true;
                 }
-                Event::AxesReady(_, Err(error)) => self.error(error),
                 Event::SampleNeighbours(_, point, rows) => {
                     self.sample_neighbours = Some((point, rows));
                 }
@@ -990,7 +1014,7 @@ impl WorkbenchApp {
                     self.place_dropped_image();
                     self.place_on_tsne();
                 }
-                Event::Predicted(Err(error)) => self.error(error),
+                Event::Predicted(Err(error)) | Event::AxesReady(_, Err(error)) => self.error(error),
                 Event::TsneLayout(_, update) => self.on_tsne_layout(update),
                 Event::TsneReady(_, result) => self.on_tsne_ready(result),
                 Event::TsnePlaced(_, position) => self.tsne.dropped_image = position,

@@ -32,6 +32,13 @@ pub enum ShiftIntent {
     Compare,
     /// Write every table as CSV (and report.json) into this folder.
     Export(PathBuf),
+    /// Save a PNG of the lab window as shown (`rect` in points) to this file.
+    SavePng {
+        /// The PNG to write.
+        path: PathBuf,
+        /// The window's area on screen, in points.
+        rect: egui::Rect,
+    },
 }
 
 /// A side of the comparison.
@@ -134,6 +141,53 @@ impl MeasuredShift {
     }
 }
 
+/// The part of a screenshot inside `rect` (points), as an RGB image.
+pub fn crop_screenshot(
+    screenshot: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> image::RgbImage {
+    let [width, height] = screenshot.size;
+    let clamp =
+        |v: f32, limit: usize| ((v * pixels_per_point).round().max(0.0) as usize).min(limit);
+    let (left, right) = (clamp(rect.min.x, width), clamp(rect.max.x, width));
+    let (top, bottom) = (clamp(rect.min.y, height), clamp(rect.max.y, height));
+    let mut out = image::RgbImage::new((right - left) as u32, (bottom - top) as u32);
+    for (x, y, pixel) in out.enumerate_pixels_mut() {
+        let colour = screenshot.pixels[(top + y as usize) * width + left + x as usize];
+        *pixel = image::Rgb([colour.r(), colour.g(), colour.b()]);
+    }
+    out
+}
+
+/// Writes an image as PNG, atomically. Says what it wrote.
+pub fn save_png(image: &image::RgbImage, path: &Path) -> Result<String, String> {
+    if image.width() == 0 || image.height() == 0 {
+        return Err(format!(
+            "cannot save an empty picture to {}",
+            path.display()
+        ));
+    }
+    write_atomically(path, |out| {
+        let mut bytes = Vec::new();
+        image.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )?;
+        out.write_all(&bytes)?;
+        Ok(())
+    })
+    .map(|()| {
+        format!(
+            "saved the lab ({} x {} pixels) to {}",
+            image.width(),
+            image.height(),
+            path.display()
+        )
+    })
+    .map_err(|e| format!("{e:#}"))
+}
+
 /// Measures a release for the lab (on a worker).
 pub fn measure(release: &Release, job: JobContext<'_>) -> Result<MeasuredShift, String> {
     let data = ShiftData::from_release(release).map_err(|e| e.to_string())?;
@@ -231,6 +285,9 @@ pub struct ShiftView {
     /// The last comparison.
     pub comparison: Option<Comparison>,
     export_folder: String,
+    png_path: String,
+    /// Where the window was drawn last frame (what a PNG of it crops).
+    last_rect: Option<egui::Rect>,
 }
 
 fn figure(value: Option<f64>) -> String {
@@ -262,13 +319,14 @@ impl ShiftView {
     ) -> Vec<ShiftIntent> {
         let mut intents = Vec::new();
         let mut open = self.open;
-        egui::Window::new("Domain shift lab")
+        let shown = egui::Window::new("Domain shift lab")
             .open(&mut open)
             .default_size([760.0, 640.0])
             .vscroll(true)
             .show(ctx, |ui| {
                 self.contents_ui(ui, published, selected, &mut intents);
             });
+        self.last_rect = shown.map(|response| response.response.rect);
         self.open = open;
         intents
     }
@@ -325,6 +383,28 @@ impl ShiftView {
                 intents.push(ShiftIntent::Export(PathBuf::from(
                     self.export_folder.trim(),
                 )));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Save a PNG of this window to");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.png_path)
+                    .hint_text("shift-lab.png")
+                    .desired_width(240.0),
+            );
+            if ui.button("Save PNG").clicked()
+                && let Some(rect) = self.last_rect
+            {
+                let path = self.png_path.trim();
+                let path = if path.is_empty() {
+                    "shift-lab.png"
+                } else {
+                    path
+                };
+                intents.push(ShiftIntent::SavePng {
+                    path: PathBuf::from(path),
+                    rect,
+                });
             }
         });
         ui.label(format!("Measured in {:.1} s.", report.seconds));
@@ -750,5 +830,34 @@ fn heatmap_ui(
             }
             ui.label(format!("{high:.3}  ({what})"));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_png_of_the_window_is_its_area_of_the_screenshot() {
+        // A 4 × 3 screenshot at 2 pixels per point; the window covers points (1, 0)-(2, 1).
+        let mut screenshot = egui::ColorImage::filled([4, 3], egui::Color32::BLACK);
+        screenshot.pixels[2] = egui::Color32::from_rgb(200, 10, 10);
+        let rect = egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(2.0, 1.0));
+        let crop = crop_screenshot(&screenshot, rect, 2.0);
+        assert_eq!(crop.dimensions(), (2, 2));
+        assert_eq!(crop.get_pixel(0, 0).0, [200, 10, 10]);
+        // A window partly off screen is clipped to it.
+        let outside = egui::Rect::from_min_max(egui::pos2(1.0, 1.0), egui::pos2(9.0, 9.0));
+        assert_eq!(
+            crop_screenshot(&screenshot, outside, 2.0).dimensions(),
+            (2, 1)
+        );
+
+        let folder = tempfile::tempdir().expect("tempdir");
+        let path = folder.path().join("lab.png");
+        save_png(&crop, &path).expect("saved");
+        let back = image::open(&path).expect("a PNG").to_rgb8();
+        assert_eq!(back, crop);
+        assert!(save_png(&image::RgbImage::new(0, 0), &path).is_err());
     }
 }

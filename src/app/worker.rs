@@ -276,6 +276,11 @@ impl Workers {
         }
     }
 
+    /// The context workers wake (the window's), for requests such as screenshots.
+    pub fn context(&self) -> egui::Context {
+        self.events.repaint.clone()
+    }
+
     /// A sender for jobs that report more than their result (t-SNE layouts).
     pub fn events(&self) -> EventSender {
         self.events.clone()

@@ -1,6 +1,6 @@
 //! Shift axes: every row projected on two directions a researcher picks, each from one
 //! group's centroid to another's — say FER2013 → AffectNet across, happiness → sadness up
-//! (the TensorBoard projector's custom axes, made for shift).
+//! (the custom axes of TensorBoard's embedding projector, made for shift).
 
 use faceemo_data::Release;
 use ndarray::Array1;
