@@ -18,6 +18,7 @@ fn faceemo(cache: &Path) -> Command {
         .env_remove("HF_TOKEN")
         .env_remove("HF_HUB_OFFLINE")
         .env("HF_HUB_CACHE", cache)
+        .env("XDG_CACHE_HOME", cache)
         .env("HF_ENDPOINT", "http://127.0.0.1:1");
     command
 }
@@ -280,6 +281,59 @@ fn project_writes_a_pca_map_of_the_demo_set_as_csv() {
     assert!(first.starts_with("train,0,demo-train-00000,"), "{first}");
     assert_eq!(csv.lines().count(), 1 + 2800);
     assert!(csv.lines().any(|l| l.starts_with("test_affectnet,399,")));
+}
+
+#[test]
+fn project_leaves_rows_with_nan_off_the_map_and_says_so() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = cache.path().join("coords.csv");
+    let output = run(faceemo(cache.path())
+        .args(["project", "--method", "pca", "--json", "-o"])
+        .arg(&out)
+        .arg(fixtures().join("variants/with_nan.npz")));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = json(&output);
+    assert_eq!(report["rows"], 6);
+    assert_eq!(report["left_out"], 2);
+    assert!(
+        stderr.contains("2 rows with NaN or infinite features"),
+        "{stderr}"
+    );
+    let csv = std::fs::read_to_string(&out).expect("csv");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 6);
+    // Rows 1 and 4 hold NaN and infinity: on the list, off the map.
+    assert!(rows[1].ends_with(",,"), "{}", rows[1]);
+    assert!(rows[4].ends_with(",,"), "{}", rows[4]);
+    assert!(!rows[0].ends_with(",,"), "{}", rows[0]);
+}
+
+#[test]
+fn project_t_sne_reuses_the_map_cache_it_shares_with_the_window() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let maps = cache.path().join("maps");
+    let project = |name: &str| {
+        json(&run(faceemo(cache.path())
+            .args([
+                "project",
+                "--demo",
+                "--method",
+                "tsne",
+                "--splits",
+                "test_affectnet",
+            ])
+            .args(["--json", "--map-cache"])
+            .arg(&maps)
+            .arg("-o")
+            .arg(cache.path().join(name))))
+    };
+    let first = project("first.csv");
+    assert_eq!(first["from_cache"], false);
+    let second = project("second.csv");
+    assert_eq!(second["from_cache"], true);
+    assert_eq!(first["kl_divergence"], second["kl_divergence"]);
+    let read = |name: &str| std::fs::read_to_string(cache.path().join(name)).expect("csv");
+    assert_eq!(read("first.csv"), read("second.csv"));
 }
 
 #[test]

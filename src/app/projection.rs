@@ -7,8 +7,9 @@ use std::time::Instant;
 use faceemo_analysis::{CosineIndex, Neighbour};
 use faceemo_data::Release;
 use faceemo_jobs::JobContext;
-use faceemo_projection::{MapCache, Pca, TsneError, TsneMap, TsneSettings, tsne};
-use ndarray::{Array2, ArrayView2, Axis};
+use faceemo_maps::{FeatureMatrix, MapError, pca_map, tsne_map};
+use faceemo_projection::{MapCache, Pca, TsneError, TsneMap, TsneSettings};
+use ndarray::ArrayView2;
 
 use super::points::MapPoints;
 use super::worker::{Event, EventSender, Stamp, TsneLayout, TsneReady};
@@ -55,72 +56,18 @@ pub struct NeighbourRow {
 /// Neighbours listed for a dropped image.
 pub const NEIGHBOURS: usize = 10;
 
-/// Every split's features stacked in release order, split into the rows the loader found
-/// finite and those it did not (`SplitData::nonfinite_rows`, scanned once at load).
-struct Stacked {
-    all: Array2<f32>,
-    finite: Vec<usize>,
-    nonfinite: Vec<usize>,
-}
-
-fn stack(release: &Release) -> Result<Stacked, String> {
-    let views: Vec<ArrayView2<'_, f32>> =
-        release.splits.iter().map(|s| s.features.view()).collect();
-    if views.is_empty() {
-        return Err("the release has no splits".to_owned());
-    }
-    let all = ndarray::concatenate(Axis(0), &views)
-        .map_err(|e| format!("the splits have different feature widths: {e}"))?;
-    let mut nonfinite = Vec::new();
-    let mut offset = 0;
-    for split in &release.splits {
-        nonfinite.extend(split.nonfinite_rows.iter().map(|row| offset + row));
-        offset += split.rows();
-    }
-    let finite = (0..all.nrows())
-        .filter(|row| nonfinite.binary_search(row).is_err())
-        .collect();
-    Ok(Stacked {
-        all,
-        finite,
-        nonfinite,
-    })
-}
-
 /// Fits a 2-D PCA on every finite row of the release and places every row.
 pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, String> {
     let started = Instant::now();
     job.report("stacking features", 0, 3);
-    let Stacked {
-        all,
-        finite: finite_rows,
-        nonfinite,
-    } = stack(release)?;
+    let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
     let views: Vec<ArrayView2<'_, f32>> =
         release.splits.iter().map(|s| s.features.view()).collect();
-    if finite_rows.len() < 3 {
-        return Err("fewer than three rows with finite features: nothing to project".to_owned());
-    }
     job.check_cancelled().map_err(|_| "cancelled".to_owned())?;
     job.report("fitting PCA", 1, 3);
-    let fit_rows = if finite_rows.len() == all.nrows() {
-        None
-    } else {
-        Some(all.select(Axis(0), &finite_rows))
-    };
-    let pca = Pca::fit(
-        fit_rows
-            .as_ref()
-            .map_or_else(|| all.view(), |rows| rows.view()),
-        2,
-    )
-    .map_err(|e| e.to_string())?;
+    let (pca, coordinates) = pca_map(&matrix, 2).map_err(|e| e.to_string())?;
     job.check_cancelled().map_err(|_| "cancelled".to_owned())?;
     job.report("placing points", 2, 3);
-    let mut coordinates = pca.transform(all.view()).map_err(|e| e.to_string())?;
-    for &row in &nonfinite {
-        coordinates.row_mut(row).fill(f32::NAN);
-    }
     let points = MapPoints::new(release, &coordinates.view());
     let index = CosineIndex::new(&views);
     job.report("done", 3, 3);
@@ -251,72 +198,55 @@ pub fn run_tsne(
     stamp: Stamp,
 ) -> Result<TsneReady, String> {
     let started = Instant::now();
-    let Stacked { all, finite, .. } = stack(release)?;
-    let data = all.select(Axis(0), &finite);
-    drop(all);
-    let rows = release.total_rows();
+    let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
+    let data = matrix.finite_rows();
     let scatter = |embedded: &[[f32; 2]]| -> Arc<Vec<[f32; 2]>> {
-        let mut layout = vec![[f32::NAN; 2]; rows];
-        for (&row, &position) in finite.iter().zip(embedded) {
+        let mut layout = vec![[f32::NAN; 2]; matrix.rows()];
+        for (&row, &position) in matrix.finite.iter().zip(embedded) {
             layout[row] = position;
         }
         Arc::new(layout)
     };
     let settings = TsneSettings::default();
-    let key = MapCache::key(data.view(), &TsneMap::cache_parameters(&settings));
-    if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
-        job.report("t-SNE: from the cache", 1, 1);
-        let embedding =
-            Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
-        let map = TsneMap::from_layout(data.view(), embedding, cached.kl_divergence, &settings)
-            .map_err(|e| e.to_string())?;
-        return Ok(TsneReady {
-            layout: scatter(&cached.layout),
-            map: Arc::new(map),
-            seconds: started.elapsed().as_secs_f64(),
-        });
-    }
-    let map = tsne(data.view(), &settings, &mut |progress| {
-        job.report(
-            format!("t-SNE: {}", progress.stage),
-            progress.iteration as u64,
-            progress.iterations as u64,
-        );
-        if let Some(layout) = progress.layout {
-            events.send(Event::TsneLayout(
-                stamp,
-                TsneLayout {
-                    iteration: progress.iteration,
-                    iterations: progress.iterations,
-                    kl_divergence: progress.kl_divergence,
-                    layout: scatter(layout),
-                },
-            ));
-        }
-        job.check_cancelled().is_ok()
-    })
+    let result = tsne_map(
+        data.view(),
+        &settings,
+        cache,
+        &mut |progress| {
+            job.report(
+                format!("t-SNE: {}", progress.stage),
+                progress.iteration as u64,
+                progress.iterations as u64,
+            );
+            if let Some(layout) = progress.layout {
+                events.send(Event::TsneLayout(
+                    stamp,
+                    TsneLayout {
+                        iteration: progress.iteration,
+                        iterations: progress.iterations,
+                        kl_divergence: progress.kl_divergence,
+                        layout: scatter(layout),
+                    },
+                ));
+            }
+            job.check_cancelled().is_ok()
+        },
+        &mut |error| eprintln!("cannot cache the t-SNE map: {error}"),
+    )
     .map_err(|e| match e {
-        TsneError::Cancelled => "t-SNE cancelled".to_owned(),
+        MapError::Tsne(TsneError::Cancelled) => "t-SNE cancelled".to_owned(),
         other => other.to_string(),
     })?;
-    let embedded: Vec<[f32; 2]> = map
+    let embedded: Vec<[f32; 2]> = result
+        .map
         .embedding
         .rows()
         .into_iter()
         .map(|r| [r[0], r[1]])
         .collect();
-    if let Some(cache) = cache {
-        let stored = faceemo_projection::CachedMap {
-            layout: embedded.clone(),
-            kl_divergence: map.kl_divergence,
-        };
-        if let Err(error) = cache.store(&key, &stored) {
-            eprintln!("cannot cache the t-SNE map: {error}");
-        }
-    }
     Ok(TsneReady {
         layout: scatter(&embedded),
-        map: Arc::new(map),
+        map: Arc::new(result.map),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -1,13 +1,15 @@
 //! `faceemo project`: a 2-D or 3-D map of the feature space, as CSV.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use faceemo::output::write_csv_atomically;
 use faceemo_data::{Release, SplitData};
 use faceemo_jobs::{ProgressSink as _, ProgressUpdate};
-use faceemo_projection::{Pca, TsneMap, TsneSettings, knn_preservation, sample_rows, tsne};
+use faceemo_maps::{FeatureMatrix, TsneResult, pca_map, tsne_map};
+use faceemo_projection::{MapCache, TsneSettings, knn_preservation, sample_rows};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
@@ -49,6 +51,13 @@ pub struct ProjectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Folder of finished t-SNE maps, shared with the window (default: its cache,
+    /// `~/.cache/faceemo/maps`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_map_cache")]
+    map_cache: Option<PathBuf>,
+    /// Compute the t-SNE map even when a cached one exists, and store nothing.
+    #[arg(long)]
+    no_map_cache: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +72,11 @@ struct ProjectReport {
     knn_preservation: f64,
     knn_k: usize,
     knn_sample: usize,
+    /// Rows left off the map (NaN or infinite features): empty coordinates in the CSV.
+    left_out: usize,
+    /// Whether the t-SNE map was read from the map cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_cache: Option<bool>,
     synthetic: bool,
 }
 
@@ -74,41 +88,59 @@ const QUALITY_K: usize = 10;
 pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     let release = args.release.load(args.json)?;
     let splits = select_splits(&release, &args.splits)?;
-    let features = stack_features(&splits);
+    let matrix = FeatureMatrix::of_splits(&splits)?;
+    if let Some(warning) = matrix.warning() {
+        eprintln!("warning: {warning}");
+    }
     let start = Instant::now();
-    let (coords, explained_variance_ratio, kl_divergence) = match args.method {
+    let (coords, explained_variance_ratio, kl_divergence, from_cache) = match args.method {
         Method::Pca => {
-            let pca = Pca::fit(features.view(), usize::from(args.dims))?;
-            (
-                pca.transform(features.view())?,
-                Some(pca.explained_variance_ratio),
-                None,
-            )
+            let (pca, coords) = pca_map(&matrix, usize::from(args.dims))?;
+            (coords, Some(pca.explained_variance_ratio), None, None)
         }
         Method::Tsne => {
             if args.dims != 2 {
                 anyhow::bail!("t-SNE maps are 2-D: drop --dims {}", args.dims);
             }
-            let map = run_tsne(&features, args.perplexity, args.json)?;
-            (map.embedding, None, Some(map.kl_divergence))
+            let cache = if args.no_map_cache {
+                None
+            } else {
+                args.map_cache
+                    .clone()
+                    .or_else(MapCache::default_location)
+                    .map(MapCache::new)
+            };
+            let result = run_tsne(&matrix, args.perplexity, cache.as_ref(), args.json)?;
+            (
+                matrix.scatter(result.map.embedding.view()),
+                None,
+                Some(result.map.kl_divergence),
+                Some(result.from_cache),
+            )
         }
     };
     let seconds = start.elapsed().as_secs_f64();
-    let sample = sample_rows(features.nrows(), QUALITY_SAMPLE, args.seed);
-    let preservation = knn_preservation(features.view(), coords.view(), &sample, QUALITY_K);
+    // Quality on the rows that are on the map.
+    let finite_rows = matrix.finite_rows();
+    let finite_coords = coords.select(Axis(0), &matrix.finite);
+    let sample = sample_rows(finite_rows.nrows(), QUALITY_SAMPLE, args.seed);
+    let preservation =
+        knn_preservation(finite_rows.view(), finite_coords.view(), &sample, QUALITY_K);
     write_csv(&args.output, &splits, &coords)?;
     let report = ProjectReport {
         method: match args.method {
             Method::Pca => "pca",
             Method::Tsne => "tsne",
         },
-        rows: features.nrows(),
+        rows: matrix.rows(),
         seconds,
         explained_variance_ratio,
         kl_divergence,
         knn_preservation: preservation,
         knn_k: QUALITY_K,
         knn_sample: sample.len(),
+        left_out: matrix.rows() - matrix.finite.len(),
+        from_cache,
         synthetic: release.is_synthetic(),
     };
     if args.json {
@@ -143,26 +175,39 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// t-SNE with a progress bar of iterations (hidden for JSON output).
-fn run_tsne(features: &Array2<f32>, perplexity: f64, quiet: bool) -> anyhow::Result<TsneMap> {
+/// t-SNE of the finite rows through the map cache, with a progress bar of iterations
+/// (hidden for JSON output).
+fn run_tsne(
+    matrix: &FeatureMatrix,
+    perplexity: f64,
+    cache: Option<&MapCache>,
+    quiet: bool,
+) -> anyhow::Result<TsneResult> {
     let progress = TerminalProgress::count(quiet);
     let settings = TsneSettings {
         perplexity,
         ..TsneSettings::default()
     };
-    let map = tsne(features.view(), &settings, &mut |update| {
-        progress.report(ProgressUpdate {
-            stage: match update.kl_divergence {
-                Some(kl) => format!("t-SNE, KL {kl:.3}"),
-                None => update.stage.to_owned(),
-            },
-            done: update.iteration as u64,
-            total: update.iterations as u64,
-        });
-        true
-    })?;
+    let data = matrix.finite_rows();
+    let result = tsne_map(
+        data.view(),
+        &settings,
+        cache,
+        &mut |update| {
+            progress.report(ProgressUpdate {
+                stage: match update.kl_divergence {
+                    Some(kl) => format!("t-SNE, KL {kl:.3}"),
+                    None => update.stage.to_owned(),
+                },
+                done: update.iteration as u64,
+                total: update.iterations as u64,
+            });
+            true
+        },
+        &mut |error| eprintln!("warning: cannot store the t-SNE map in the map cache: {error}"),
+    )?;
     progress.finish();
-    Ok(map)
+    Ok(result)
 }
 
 fn select_splits<'r>(release: &'r Release, names: &[String]) -> anyhow::Result<Vec<&'r SplitData>> {
@@ -181,19 +226,15 @@ fn select_splits<'r>(release: &'r Release, names: &[String]) -> anyhow::Result<V
         .collect()
 }
 
-fn stack_features(splits: &[&SplitData]) -> Array2<f32> {
-    let views: Vec<_> = splits.iter().map(|s| s.features.view()).collect();
-    ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, 0)))
-}
-
-fn write_csv(path: &PathBuf, splits: &[&SplitData], coords: &Array2<f32>) -> anyhow::Result<()> {
-    let mut csv = csv::Writer::from_path(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    let mut header = vec!["split", "row", "sample_id", "dataset", "emotion", "x", "y"];
+/// Writes the map CSV atomically; a row left off the map has empty coordinates.
+fn write_csv(path: &Path, splits: &[&SplitData], coords: &Array2<f32>) -> anyhow::Result<()> {
+    let mut header: Vec<String> = ["split", "row", "sample_id", "dataset", "emotion", "x", "y"]
+        .map(str::to_owned)
+        .to_vec();
     if coords.ncols() == 3 {
-        header.push("z");
+        header.push("z".to_owned());
     }
-    csv.write_record(&header)?;
+    let mut rows = Vec::with_capacity(coords.nrows());
     let mut coord_rows = coords.axis_iter(Axis(0));
     for split in splits {
         for row in 0..split.rows() {
@@ -206,12 +247,16 @@ fn write_csv(path: &PathBuf, splits: &[&SplitData], coords: &Array2<f32>) -> any
                 sample.map_or_else(String::new, |s| s.emotion.name().to_owned()),
             ];
             if let Some(point) = coord_rows.next() {
-                record.extend(point.iter().map(ToString::to_string));
+                record.extend(point.iter().map(|v| {
+                    if v.is_finite() {
+                        v.to_string()
+                    } else {
+                        String::new()
+                    }
+                }));
             }
-            csv.write_record(&record)?;
+            rows.push(record);
         }
     }
-    csv.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    write_csv_atomically(path, &header, &rows)
 }

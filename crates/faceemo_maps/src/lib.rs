@@ -1,0 +1,282 @@
+//! The one map pipeline the window and the command line share: a release (or some of its
+//! splits) → its feature matrix, rows with NaN or infinity left out and said so
+//! ([`FeatureMatrix`]) → a PCA map ([`pca_map`]) or a t-SNE map through the disk cache
+//! ([`tsne_map`]), with the left-out rows kept as NaN positions so every row keeps its
+//! place. It knows nothing of any user interface.
+
+// ndarray views are cheap handles; taking them by value is ndarray's own convention.
+#![allow(clippy::needless_pass_by_value)]
+
+use std::borrow::Cow;
+
+use faceemo_data::{Release, SplitData};
+use faceemo_projection::{
+    CachedMap, MapCache, Pca, PcaError, TsneError, TsneMap, TsneProgress, TsneSettings, tsne,
+};
+use ndarray::{Array2, ArrayView2, Axis};
+
+/// Why a map cannot be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MapError {
+    /// Nothing to stack.
+    #[error("the release has no splits to map")]
+    NoSplits,
+    /// The splits disagree on the feature width.
+    #[error("the splits have different feature widths ({widths}): they cannot share one map")]
+    MixedWidths {
+        /// The widths, in split order.
+        widths: String,
+    },
+    /// Too few finite rows.
+    #[error("fewer than three rows with finite features ({finite}): nothing to map")]
+    TooFewRows {
+        /// Finite rows found.
+        finite: usize,
+    },
+    /// The PCA failed.
+    #[error(transparent)]
+    Pca(#[from] PcaError),
+    /// t-SNE failed or was cancelled.
+    #[error(transparent)]
+    Tsne(#[from] TsneError),
+}
+
+/// The features of some splits stacked in order, and which rows are finite.
+#[derive(Clone, Debug)]
+pub struct FeatureMatrix {
+    /// Every row, in split order.
+    pub all: Array2<f32>,
+    /// Indices of the rows whose features are all finite.
+    pub finite: Vec<usize>,
+    /// Rows left out, per split: `(split name, count)`.
+    pub left_out: Vec<(String, usize)>,
+}
+
+impl FeatureMatrix {
+    /// Stacks the features of `splits`.
+    pub fn of_splits(splits: &[&SplitData]) -> Result<Self, MapError> {
+        if splits.is_empty() {
+            return Err(MapError::NoSplits);
+        }
+        let views: Vec<ArrayView2<'_, f32>> = splits.iter().map(|s| s.features.view()).collect();
+        let all = ndarray::concatenate(Axis(0), &views).map_err(|_| MapError::MixedWidths {
+            widths: splits
+                .iter()
+                .map(|s| format!("{} {}", s.kind.name(), s.feature_dim()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        let mut finite = Vec::with_capacity(all.nrows());
+        let mut left_out = Vec::new();
+        let mut offset = 0;
+        for split in splits {
+            let before = finite.len();
+            finite.extend(
+                (0..split.rows())
+                    .filter(|&row| split.features.row(row).iter().all(|v| v.is_finite()))
+                    .map(|row| offset + row),
+            );
+            let dropped = split.rows() - (finite.len() - before);
+            if dropped > 0 {
+                left_out.push((split.kind.name().to_owned(), dropped));
+            }
+            offset += split.rows();
+        }
+        Ok(Self {
+            all,
+            finite,
+            left_out,
+        })
+    }
+
+    /// Stacks every split of `release`.
+    pub fn of_release(release: &Release) -> Result<Self, MapError> {
+        let splits: Vec<&SplitData> = release.splits.iter().collect();
+        Self::of_splits(&splits)
+    }
+
+    /// Rows in all.
+    pub fn rows(&self) -> usize {
+        self.all.nrows()
+    }
+
+    /// What was left out, in words, or `None` when every row is finite.
+    pub fn warning(&self) -> Option<String> {
+        if self.left_out.is_empty() {
+            return None;
+        }
+        let total: usize = self.left_out.iter().map(|(_, n)| n).sum();
+        let parts: Vec<String> = self
+            .left_out
+            .iter()
+            .map(|(split, n)| format!("{n} in {split}"))
+            .collect();
+        Some(format!(
+            "{total} rows with NaN or infinite features left off the map ({})",
+            parts.join(", ")
+        ))
+    }
+
+    /// The finite rows (borrowed when every row is finite).
+    pub fn finite_rows(&self) -> Cow<'_, Array2<f32>> {
+        if self.finite.len() == self.all.nrows() {
+            Cow::Borrowed(&self.all)
+        } else {
+            Cow::Owned(self.all.select(Axis(0), &self.finite))
+        }
+    }
+
+    /// Positions of the finite rows spread back over every row, NaN for the left-out ones.
+    pub fn scatter(&self, embedded: ArrayView2<'_, f32>) -> Array2<f32> {
+        let mut out = Array2::from_elem((self.rows(), embedded.ncols()), f32::NAN);
+        for (&row, position) in self.finite.iter().zip(embedded.rows()) {
+            out.row_mut(row).assign(&position);
+        }
+        out
+    }
+
+    fn check_enough(&self) -> Result<(), MapError> {
+        if self.finite.len() < 3 {
+            return Err(MapError::TooFewRows {
+                finite: self.finite.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A PCA of `dims` components fitted on the finite rows; every row placed, NaN for the
+/// left-out ones.
+pub fn pca_map(matrix: &FeatureMatrix, dims: usize) -> Result<(Pca, Array2<f32>), MapError> {
+    matrix.check_enough()?;
+    let fit_rows = matrix.finite_rows();
+    let pca = Pca::fit(fit_rows.view(), dims)?;
+    let mut coordinates = pca.transform(matrix.all.view())?;
+    let finite: std::collections::HashSet<usize> = matrix.finite.iter().copied().collect();
+    for (row, mut position) in coordinates.axis_iter_mut(Axis(0)).enumerate() {
+        if !finite.contains(&row) {
+            position.fill(f32::NAN);
+        }
+    }
+    Ok((pca, coordinates))
+}
+
+/// A finished t-SNE map and whether it came from the cache.
+pub struct TsneResult {
+    /// The map of the finite rows (their order).
+    pub map: TsneMap,
+    /// Whether it was read from the cache instead of computed.
+    pub from_cache: bool,
+}
+
+/// t-SNE of `data` (finite rows): read from `cache` when a map of the same data and settings
+/// is there, else computed (`progress` hears each iteration and stops it by returning
+/// `false`) and stored. A cache that cannot be written is not an error: the map is returned
+/// and `cache_error` says why.
+pub fn tsne_map(
+    data: ArrayView2<'_, f32>,
+    settings: &TsneSettings,
+    cache: Option<&MapCache>,
+    progress: &mut dyn FnMut(TsneProgress<'_>) -> bool,
+    cache_error: &mut dyn FnMut(std::io::Error),
+) -> Result<TsneResult, MapError> {
+    if data.nrows() < 3 {
+        return Err(MapError::TooFewRows {
+            finite: data.nrows(),
+        });
+    }
+    let key = MapCache::key(data, &TsneMap::cache_parameters(settings));
+    if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
+        let embedding =
+            Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
+        let map = TsneMap::from_layout(data, embedding, cached.kl_divergence, settings)?;
+        return Ok(TsneResult {
+            map,
+            from_cache: true,
+        });
+    }
+    let map = tsne(data, settings, progress)?;
+    if let Some(cache) = cache {
+        let stored = CachedMap {
+            layout: map
+                .embedding
+                .rows()
+                .into_iter()
+                .map(|r| [r[0], r[1]])
+                .collect(),
+            kl_divergence: map.kl_divergence,
+        };
+        if let Err(error) = cache.store(&key, &stored) {
+            cache_error(error);
+        }
+    }
+    Ok(TsneResult {
+        map,
+        from_cache: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_with_nan() -> Release {
+        let mut release = faceemo_data::synthetic_release(4);
+        release.splits[1].features[[3, 5]] = f32::NAN;
+        release.splits[1].features[[7, 0]] = f32::INFINITY;
+        release
+    }
+
+    #[test]
+    fn non_finite_rows_are_left_out_said_so_and_kept_as_nan_positions() {
+        let release = demo_with_nan();
+        let matrix = FeatureMatrix::of_release(&release).expect("matrix");
+        assert_eq!(matrix.rows(), release.total_rows());
+        assert_eq!(matrix.finite.len(), release.total_rows() - 2);
+        let warning = matrix.warning().expect("a warning");
+        assert!(
+            warning.contains("2 rows") && warning.contains(release.splits[1].kind.name()),
+            "{warning}"
+        );
+        let (_, coordinates) = pca_map(&matrix, 2).expect("pca");
+        let offset = release.splits[0].rows();
+        assert!(coordinates.row(offset + 3).iter().all(|v| v.is_nan()));
+        assert!(coordinates.row(0).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn a_t_sne_map_is_cached_and_read_back() {
+        let release = faceemo_data::synthetic_release(4);
+        let splits: Vec<&SplitData> = release.splits.iter().take(1).collect();
+        let matrix = FeatureMatrix::of_splits(&splits).expect("matrix");
+        let data = matrix.finite_rows();
+        let folder = tempfile::tempdir().expect("tempdir");
+        let cache = MapCache::new(folder.path());
+        let settings = TsneSettings {
+            iterations: 50,
+            early_exaggeration_iterations: 25,
+            ..TsneSettings::default()
+        };
+        let mut never = |_: std::io::Error| panic!("the cache is writable");
+        let first = tsne_map(
+            data.view(),
+            &settings,
+            Some(&cache),
+            &mut |_| true,
+            &mut never,
+        )
+        .expect("t-SNE");
+        assert!(!first.from_cache);
+        let second = tsne_map(
+            data.view(),
+            &settings,
+            Some(&cache),
+            &mut |_| true,
+            &mut never,
+        )
+        .expect("t-SNE");
+        assert!(second.from_cache);
+        assert_eq!(first.map.embedding, second.map.embedding);
+    }
+}
