@@ -188,30 +188,7 @@ fn sample_neighbours(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
         "{} nearest samples (cosine, 768-d): {others} from other datasets than {own_dataset}",
         rows.len()
     ));
-    let mut select = None;
-    egui::Grid::new("sample neighbours")
-        .striped(true)
-        .show(ui, |ui| {
-            for heading in ["sample", "dataset", "emotion", "predicted", "cosine"] {
-                ui.strong(heading);
-            }
-            ui.end_row();
-            for neighbour in rows {
-                if ui
-                    .link(&neighbour.sample_id)
-                    .on_hover_text("Select on the map")
-                    .clicked()
-                {
-                    select = Some(neighbour.point);
-                }
-                ui.label(&neighbour.dataset);
-                ui.label(&neighbour.emotion);
-                ui.label(&neighbour.predicted);
-                ui.label(format!("{:.3}", neighbour.similarity));
-                ui.end_row();
-            }
-        });
-    if let Some(point) = select {
+    if let Some(point) = super::lab::neighbours_table(ui, "sample neighbours", rows) {
         app.map.select(vec![point]);
     }
 }

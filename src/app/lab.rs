@@ -76,9 +76,25 @@ fn neighbours(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     if let Some(note) = &placement.note {
         ui.label(note);
     }
+    if let Some(point) = neighbours_table(ui, "neighbours", &placement.neighbours) {
+        app.map.select(vec![point]);
+    }
+}
+
+/// Nearest samples as a table (sample, dataset, emotion, predicted, cosine); returns the map
+/// point of the one whose link was clicked.
+pub fn neighbours_table(
+    ui: &mut egui::Ui,
+    id: &str,
+    rows: &[super::projection::NeighbourRow],
+) -> Option<usize> {
     let mut select = None;
-    egui::Grid::new("neighbours").striped(true).show(ui, |ui| {
-        for neighbour in &placement.neighbours {
+    egui::Grid::new(id).striped(true).show(ui, |ui| {
+        for heading in ["sample", "dataset", "emotion", "predicted", "cosine"] {
+            ui.strong(heading);
+        }
+        ui.end_row();
+        for neighbour in rows {
             if ui
                 .link(&neighbour.sample_id)
                 .on_hover_text("Select on the map")
@@ -93,9 +109,7 @@ fn neighbours(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
-    if let Some(point) = select {
-        app.map.select(vec![point]);
-    }
+    select
 }
 
 fn inversion(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
