@@ -175,6 +175,31 @@ fn the_domain_shift_lab_reads_test_splits_and_compares_two_selections() {
     assert_ne!(test.rows, pooled.rows);
     let shown = format!("{:.2} %", 100.0 * test.accuracy.expect("accuracy"));
     harness.get_by_label(&shown);
+
+    // A dataset against the rest of the release.
+    let affectnet = report.per_dataset["AffectNet"].rows as usize;
+    let total = harness.state().release().expect("release").total_rows();
+    let choose = |harness: &mut Harness<'_, WorkbenchApp>, group: &str| {
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::ComboBox, "or a group")
+            .click();
+        harness.run_steps(3);
+        harness.get_by_label(group).click();
+        harness.run_steps(3);
+    };
+    choose(&mut harness, "dataset AffectNet");
+    harness.get_by_label("as A").click();
+    harness.run_steps(2);
+    choose(&mut harness, "the rest");
+    harness.get_by_label("as B").click();
+    harness.run_steps(2);
+    harness.get_by_label("Compare A with B").click();
+    wait_for(&mut harness, "dataset against the rest", |app| {
+        app.shift_comparison().is_some() && !app.is_busy()
+    });
+    let comparison = harness.state().shift_comparison().expect("comparison");
+    assert_eq!(comparison.a.rows as usize, affectnet);
+    assert_eq!(comparison.b.rows as usize, total - affectnet);
 }
 
 #[test]

@@ -633,11 +633,19 @@ impl WorkbenchApp {
                 };
                 let chosen =
                     measured.selection_side(&projection.points.sources, &self.map.selection);
-                match side {
-                    shift_view::Side::A => self.shift.side_a = Some(chosen),
-                    shift_view::Side::B => self.shift.side_b = Some(chosen),
+                self.shift.set_side(side, chosen);
+            }
+            ShiftIntent::SetSideGroup(side, group) => {
+                let Some(measured) = &self.shift.measured else {
+                    return;
+                };
+                let chosen = match group {
+                    Some(index) => measured.group_side(index),
+                    None => Some(shift_view::SelectionSide::rest()),
+                };
+                if let Some(chosen) = chosen {
+                    self.shift.set_side(side, chosen);
                 }
-                self.shift.comparison = None;
             }
             ShiftIntent::Compare => self.start_comparison(),
             ShiftIntent::SavePng { path, rect } => self.save_lab_png(path, rect),
@@ -685,21 +693,31 @@ impl WorkbenchApp {
         else {
             return;
         };
-        if a.rows.is_empty() || b.rows.is_empty() {
+        if a.rest && b.rest {
+            self.error("only one side of the comparison can be the rest");
+            return;
+        }
+        if (a.rows.is_empty() && !a.rest) || (b.rows.is_empty() && !b.rest) {
             self.error("each side of the comparison needs at least one measurable row (rows with NaN values or without metadata are left out)");
             return;
         }
         let data = Arc::clone(&measured.data);
-        let (a, b) = (a.rows.clone(), b.rows.clone());
+        let (a, b) = (a.clone(), b.clone());
         let cancel = CancelToken::new();
         let stamp = self.stamp.release_only();
         let id = self
             .workers
             .spawn("compare selections", cancel.clone(), move |job| {
                 let settings = faceemo_shift::ShiftSettings::default();
-                let result = faceemo_shift::compare_selections(&data, &a, &b, &settings, job)
-                    .map(|(comparison, _)| Box::new(comparison))
-                    .map_err(|e| e.to_string());
+                let rows_a = shift_view::resolve_side(&data, &a, &b);
+                let rows_b = shift_view::resolve_side(&data, &b, &a);
+                let result = if rows_a.is_empty() || rows_b.is_empty() {
+                    Err("the rest is empty: the other side holds every measured row".to_owned())
+                } else {
+                    faceemo_shift::compare_selections(&data, &rows_a, &rows_b, &settings, job)
+                        .map(|(comparison, _)| Box::new(comparison))
+                        .map_err(|e| e.to_string())
+                };
                 Event::ShiftCompared(stamp, result)
             });
         self.add_job(id, "Comparing selection A with B", cancel.clone());

@@ -28,6 +28,9 @@ pub enum ShiftIntent {
     Measure,
     /// Make the current map selection side A or B of the comparison.
     SetSide(Side),
+    /// Make a group (a dataset, a split, an emotion: an index into the lab's groups) or,
+    /// with `None`, the rest (every row not on the other side) side A or B.
+    SetSideGroup(Side, Option<usize>),
     /// Compare A with B.
     Compare,
     /// Write every table as CSV (and report.json) into this folder.
@@ -98,10 +101,37 @@ impl PairMeasure {
 /// One side of the comparison: the rows and how they were chosen.
 #[derive(Clone, Debug)]
 pub struct SelectionSide {
-    /// Lab rows.
-    pub rows: Vec<usize>,
+    /// Lab rows (empty for "the rest", resolved against the other side when compared).
+    pub rows: Arc<Vec<usize>>,
+    /// Whether this side is every row not on the other side.
+    pub rest: bool,
     /// In words, e.g. "312 selected points".
     pub description: String,
+}
+
+impl SelectionSide {
+    /// Every row not on the other side.
+    pub fn rest() -> Self {
+        Self {
+            rows: Arc::new(Vec::new()),
+            rest: true,
+            description: "the rest (every measured row not on the other side)".to_owned(),
+        }
+    }
+}
+
+/// The rows of side `side`, resolving "the rest" against `other` (on a worker).
+pub fn resolve_side(data: &ShiftData, side: &SelectionSide, other: &SelectionSide) -> Vec<usize> {
+    if !side.rest {
+        return side.rows.to_vec();
+    }
+    let mut taken = vec![false; data.rows()];
+    for &row in other.rows.iter() {
+        if let Some(slot) = taken.get_mut(row) {
+            *slot = true;
+        }
+    }
+    (0..data.rows()).filter(|&row| !taken[row]).collect()
 }
 
 /// A report with the rows it was measured on (for comparisons of selections).
@@ -113,6 +143,8 @@ pub struct MeasuredShift {
     /// `lab_row[release split][row]`: the lab row of each release row, `None` when it is
     /// not measured (NaN values, no metadata).
     lab_row: Vec<Vec<Option<u32>>>,
+    /// Every dataset, split and emotion with its rows, for sides of a comparison.
+    pub groups: Vec<(String, Arc<Vec<usize>>)>,
 }
 
 impl MeasuredShift {
@@ -137,8 +169,54 @@ impl MeasuredShift {
                 rows.len()
             )
         };
-        SelectionSide { rows, description }
+        SelectionSide {
+            rows: Arc::new(rows),
+            rest: false,
+            description,
+        }
     }
+
+    /// Group `index` (see [`Self::groups`]) as a side of a comparison.
+    pub fn group_side(&self, index: usize) -> Option<SelectionSide> {
+        let (name, rows) = self.groups.get(index)?;
+        Some(SelectionSide {
+            rows: Arc::clone(rows),
+            rest: false,
+            description: format!("{name} ({} rows)", rows.len()),
+        })
+    }
+}
+
+/// Every dataset, split and emotion of `data` with its rows.
+fn groups_of(data: &ShiftData) -> Vec<(String, Arc<Vec<usize>>)> {
+    let collect = |keep: &dyn Fn(usize) -> bool| {
+        Arc::new(
+            (0..data.rows())
+                .filter(|&i| keep(i))
+                .collect::<Vec<usize>>(),
+        )
+    };
+    let mut groups = Vec::new();
+    for (d, name) in data.dataset_names.iter().enumerate() {
+        groups.push((
+            format!("dataset {name}"),
+            collect(&|i| usize::from(data.dataset[i]) == d),
+        ));
+    }
+    for (s, name) in data.split_names.iter().enumerate() {
+        groups.push((
+            format!("split {name}"),
+            collect(&|i| usize::from(data.split[i]) == s),
+        ));
+    }
+    for (c, name) in data.label_names.iter().enumerate() {
+        groups.push((
+            format!("emotion {name}"),
+            collect(&|i| data.truth[i].map(usize::from) == Some(c)),
+        ));
+    }
+    groups.retain(|(_, rows)| !rows.is_empty());
+    groups
 }
 
 /// The part of a screenshot inside `rect` (points), as an RGB image.
@@ -214,6 +292,7 @@ pub fn measure(release: &Release, job: JobContext<'_>) -> Result<MeasuredShift, 
         }
     }
     Ok(MeasuredShift {
+        groups: groups_of(&data),
         data: Arc::new(data),
         report: Arc::new(report),
         lab_row,
@@ -284,6 +363,8 @@ pub struct ShiftView {
     pub side_b: Option<SelectionSide>,
     /// The last comparison.
     pub comparison: Option<Comparison>,
+    /// The group picked for a side (an index into the groups; past them, "the rest").
+    group_choice: usize,
     export_folder: String,
     png_path: String,
     /// Where the window was drawn last frame (what a PNG of it crops).
@@ -299,6 +380,15 @@ fn percent(value: Option<f64>) -> String {
 }
 
 impl ShiftView {
+    /// Makes `chosen` side A or B; the last comparison no longer applies.
+    pub fn set_side(&mut self, side: Side, chosen: SelectionSide) {
+        match side {
+            Side::A => self.side_a = Some(chosen),
+            Side::B => self.side_b = Some(chosen),
+        }
+        self.comparison = None;
+    }
+
     /// Forgets everything measured (a new release was opened).
     pub fn clear(&mut self) {
         let open = self.open;
@@ -587,6 +677,33 @@ impl ShiftView {
                 intents.push(ShiftIntent::SetSide(Side::B));
             }
         });
+        if let Some(measured) = &self.measured {
+            let rest = measured.groups.len();
+            let name = |choice: usize| {
+                measured
+                    .groups
+                    .get(choice)
+                    .map_or("the rest", |(name, _)| name.as_str())
+                    .to_owned()
+            };
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_label("or a group")
+                    .selected_text(name(self.group_choice))
+                    .show_ui(ui, |ui| {
+                        // The rest first: the list of groups can be longer than the popup.
+                        for choice in std::iter::once(rest).chain(0..rest) {
+                            ui.selectable_value(&mut self.group_choice, choice, name(choice));
+                        }
+                    });
+                let group = (self.group_choice < rest).then_some(self.group_choice);
+                if ui.button("as A").clicked() {
+                    intents.push(ShiftIntent::SetSideGroup(Side::A, group));
+                }
+                if ui.button("as B").clicked() {
+                    intents.push(ShiftIntent::SetSideGroup(Side::B, group));
+                }
+            });
+        }
         for (name, side) in [("A", &self.side_a), ("B", &self.side_b)] {
             ui.label(format!(
                 "{name}: {}",
