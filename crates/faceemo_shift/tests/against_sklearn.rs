@@ -193,3 +193,47 @@ fn a_cancelled_report_stops_with_cancelled() {
     .expect_err("cancelled");
     assert_eq!(error.to_string(), "cancelled");
 }
+
+#[test]
+fn a_dataset_of_one_row_gets_nulls_and_a_note_not_numbers() {
+    let mut release = faceemo_data::synthetic_release(3);
+    // One train row becomes the only row of a dataset of its own.
+    let samples = release.splits[0].samples.as_mut().expect("metadata");
+    samples[0].dataset = "Lonely".into();
+    let data = ShiftData::from_release(&release).expect("data");
+    let cancel = CancelToken::new();
+    let report = shift_report(
+        &data,
+        &settings(200, 0),
+        JobContext::new(&IgnoreProgress, &cancel),
+    )
+    .expect("report");
+    let pair = &report.pairwise["Lonely"]["FER2013"];
+    assert!(pair.centroid_cosine.is_finite());
+    assert_eq!(pair.frechet, None);
+    assert_eq!(pair.mmd2, None);
+    assert_eq!(pair.domain_auc, None);
+    assert!(
+        report.notes.iter().any(|n| n.contains("Lonely")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(report.per_dataset["Lonely"].rows, 1);
+    // Nothing unmeasurable reaches the JSON as a number (NaN would serialise as null too,
+    // so check the values themselves).
+    for row in report.pairwise.values() {
+        for measures in row.values() {
+            for value in [
+                measures.frechet,
+                measures.mmd2,
+                measures.mmd_p,
+                measures.domain_auc,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(value.is_finite());
+            }
+        }
+    }
+}
