@@ -29,6 +29,23 @@ pub fn write_atomically(
         .into_inner()
         .map_err(std::io::IntoInnerError::into_error)
         .with_context(|| format!("cannot write {path:?}"))?;
+    // A temporary file is private (0600); the finished one gets the destination's
+    // permissions when it replaces a file, else the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let permissions = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map_or_else(
+                || std::fs::Permissions::from_mode(0o644),
+                |m| m.permissions(),
+            );
+        temporary
+            .as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot set the permissions of {path:?}"))?;
+    }
     temporary
         .as_file()
         .sync_all()
@@ -73,6 +90,20 @@ mod tests {
         assert!(result.is_err());
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "old");
         assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_readable_by_others_and_a_replaced_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = dir.path().join("fresh.csv");
+        write_atomically(&fresh, |out| Ok(out.write_all(b"x")?)).expect("write");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&fresh), 0o644);
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomically(&fresh, |out| Ok(out.write_all(b"y")?)).expect("write");
+        assert_eq!(mode(&fresh), 0o640);
     }
 
     #[cfg(unix)]

@@ -896,9 +896,15 @@ fn heatmap_ui(
     let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
         (l.min(v), h.max(v))
     });
-    let span = if high > low { high - low } else { 1.0 };
+    // Values that differ only in their last digits get one colour: a scale stretched over
+    // 0.99995..1.0 would paint rounding as shift.
+    let distinct = high - low > 1e-3 * high.abs().max(low.abs());
     let colour = |value: f64| {
-        let t = ((value - low) / span).clamp(0.0, 1.0) as f32;
+        let t = if distinct {
+            ((value - low) / (high - low)).clamp(0.0, 1.0) as f32
+        } else {
+            1.0
+        };
         super::palette::scale_colour(t)
     };
     let cell = egui::vec2(64.0, 24.0);
