@@ -71,6 +71,8 @@ struct AxesState {
     layout: Option<Arc<Vec<[f32; 2]>>>,
     /// The axis labels of the drawn map.
     labels: (String, String),
+    /// Counts the Draw requests: only the newest one's map is shown.
+    requests: u64,
 }
 
 /// The t-SNE map of the current release, running or finished.
@@ -361,6 +363,8 @@ impl WorkbenchApp {
         };
         let cancel = CancelToken::new();
         let stamp = self.stamp.release_only();
+        self.axes.requests += 1;
+        let request = self.axes.requests;
         let id = self.workers.spawn("shift axes", cancel.clone(), move |_| {
             let labels = (
                 format!("{} -> {}", x.from, x.to),
@@ -369,7 +373,7 @@ impl WorkbenchApp {
             let result = faceemo_shift::shift_axes(&release, &x, &y)
                 .map(|axes| (Arc::new(axes), labels))
                 .map_err(|e| format!("cannot draw the shift axes: {e}"));
-            Event::AxesReady(stamp, result)
+            Event::AxesReady(stamp, request, result)
         });
         self.add_job(id, "Projecting on the shift axes", cancel);
     }
@@ -703,6 +707,7 @@ impl WorkbenchApp {
         }
         let data = Arc::clone(&measured.data);
         let (a, b) = (a.clone(), b.clone());
+        let version = self.shift.sides_version;
         let cancel = CancelToken::new();
         let stamp = self.stamp.release_only();
         let id = self
@@ -718,7 +723,7 @@ impl WorkbenchApp {
                         .map(|(comparison, _)| Box::new(comparison))
                         .map_err(|e| e.to_string())
                 };
-                Event::ShiftCompared(stamp, result)
+                Event::ShiftCompared(stamp, version, result)
             });
         self.add_job(id, "Comparing selection A with B", cancel.clone());
         self.shift.running = true;
@@ -948,8 +953,11 @@ impl WorkbenchApp {
     fn on_shift_event(&mut self, event: Event) {
         match event {
             Event::ShiftMeasured(_, Ok(measured)) => self.shift.measured = Some(measured),
-            Event::ShiftCompared(_, Ok(comparison)) => self.shift.comparison = Some(*comparison),
-            Event::ShiftMeasured(_, Err(error)) | Event::ShiftCompared(_, Err(error))
+            Event::ShiftCompared(_, version, _) if version != self.shift.sides_version => {}
+            Event::ShiftCompared(_, _, Ok(comparison)) => {
+                self.shift.comparison = Some(*comparison);
+            }
+            Event::ShiftMeasured(_, Err(error)) | Event::ShiftCompared(_, _, Err(error))
                 if error == "cancelled" =>
             {
                 self.note("domain-shift measurement cancelled");
@@ -958,7 +966,7 @@ impl WorkbenchApp {
                 self.shift.failure = Some(error.clone());
                 self.error(format!("cannot measure domain shift: {error}"));
             }
-            Event::ShiftCompared(_, Err(error)) => {
+            Event::ShiftCompared(_, _, Err(error)) => {
                 self.error(format!("cannot compare the selections: {error}"));
             }
             Event::ShiftExported(Ok(note)) => self.note(note),
@@ -983,7 +991,8 @@ impl WorkbenchApp {
                 }
                 Event::Finished(id) => self.on_job_finished(id),
                 Event::Panicked(id, message) => self.on_job_panicked(id, &message),
-                Event::AxesReady(_, Ok((axes, labels))) => {
+                Event::AxesReady(_, request, _) if request != self.axes.requests => {}
+                Event::AxesReady(_, _, Ok((axes, labels))) => {
                     self.axes.layout = Some(Arc::new(axes.layout.clone()));
                     self.axes.axes = Some(axes);
                     self.axes.labels = labels;
@@ -991,7 +1000,10 @@ impl WorkbenchApp {
                     self.map.reset_view = true;
                 }
                 Event::SampleNeighbours(_, point, rows) => {
-                    self.sample_neighbours = Some((point, rows));
+                    // Only the point asked for last: answers can arrive out of order.
+                    if self.neighbours_requested == Some(point) {
+                        self.sample_neighbours = Some((point, rows));
+                    }
                 }
                 event @ (Event::ShiftMeasured(..)
                 | Event::ShiftCompared(..)
@@ -1032,7 +1044,9 @@ impl WorkbenchApp {
                     self.place_dropped_image();
                     self.place_on_tsne();
                 }
-                Event::Predicted(Err(error)) | Event::AxesReady(_, Err(error)) => self.error(error),
+                Event::Predicted(Err(error)) | Event::AxesReady(_, _, Err(error)) => {
+                    self.error(error);
+                }
                 Event::TsneLayout(_, update) => self.on_tsne_layout(update),
                 Event::TsneReady(_, result) => self.on_tsne_ready(result),
                 Event::TsnePlaced(_, position) => self.tsne.dropped_image = position,

@@ -365,6 +365,9 @@ pub struct ShiftView {
     pub comparison: Option<Comparison>,
     /// The group picked for a side (an index into the groups; past them, "the rest").
     group_choice: usize,
+    /// Counts the changes of sides: a comparison's result is kept only for the sides it
+    /// was started with.
+    pub sides_version: u64,
     export_folder: String,
     png_path: String,
     /// Where the window was drawn last frame (what a PNG of it crops).
@@ -380,13 +383,15 @@ fn percent(value: Option<f64>) -> String {
 }
 
 impl ShiftView {
-    /// Makes `chosen` side A or B; the last comparison no longer applies.
+    /// Makes `chosen` side A or B; the last comparison, and any still running, no longer
+    /// apply (their results carry an older [`Self::sides_version`]).
     pub fn set_side(&mut self, side: Side, chosen: SelectionSide) {
         match side {
             Side::A => self.side_a = Some(chosen),
             Side::B => self.side_b = Some(chosen),
         }
         self.comparison = None;
+        self.sides_version += 1;
     }
 
     /// Forgets everything measured (a new release was opened).
@@ -526,7 +531,8 @@ impl ShiftView {
         if self.split.is_none() {
             ui.label("All rows pool the train, val and test splits: pick a test split for the model card's figures.");
         }
-        let card = published
+        let default_order = faceemo_data::LabelOrder::release_default().names();
+        let card = (published && report.label_order == default_order)
             .then(|| {
                 MODEL_CARD
                     .iter()

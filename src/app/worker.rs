@@ -76,12 +76,15 @@ pub enum Event {
     /// The domain-shift report of a release, or why there is none.
     ShiftMeasured(Stamp, Result<super::shift_view::MeasuredShift, String>),
     /// Two selections compared, or why not.
-    ShiftCompared(Stamp, Result<Box<faceemo_shift::Comparison>, String>),
+    /// (The `u64` is the lab's sides version it was started for.)
+    ShiftCompared(Stamp, u64, Result<Box<faceemo_shift::Comparison>, String>),
     /// The lab's tables were written (what was written), or why not.
     ShiftExported(Result<String, String>),
     /// The shift-axes map (with its axis labels), or why there is none.
+    /// (The `u64` counts the requests: only the newest is shown.)
     AxesReady(
         Stamp,
+        u64,
         Result<(Arc<faceemo_shift::ShiftAxes>, (String, String)), String>,
     ),
     /// The nearest released samples of a selected map point.
@@ -101,8 +104,8 @@ impl Event {
             | Self::TsnePlaced(stamp, _)
             | Self::ShiftMeasured(stamp, _)
             | Self::SampleNeighbours(stamp, _, _)
-            | Self::AxesReady(stamp, _)
-            | Self::ShiftCompared(stamp, _) => Some(*stamp),
+            | Self::AxesReady(stamp, _, _)
+            | Self::ShiftCompared(stamp, _, _) => Some(*stamp),
             _ => None,
         }
     }

@@ -56,10 +56,11 @@ fn row_is_finite(split: &SplitData, row: usize) -> bool {
         .all(|array| array.row(row).iter().all(|v| v.is_finite()))
 }
 
-fn sorted_dataset_names(joined: &[&SplitData]) -> Vec<String> {
-    joined
-        .iter()
-        .flat_map(|s| s.samples.iter().flatten())
+/// The datasets of the kept rows, sorted (a dataset whose rows were all left out is not
+/// measured, so it is not listed).
+fn sorted_dataset_names(joined: &[&SplitData], keep: &[(usize, usize)]) -> Vec<String> {
+    keep.iter()
+        .filter_map(|&(split, row)| joined.get(split)?.samples.as_ref()?.get(row))
         .map(|sample| &*sample.dataset)
         .collect::<BTreeSet<&str>>()
         .into_iter()
@@ -205,7 +206,13 @@ impl ShiftData {
                 )
             })
             .collect();
-        let dataset_names = sorted_dataset_names(&joined);
+        let width = joined.first().map_or(0, |s| s.feature_dim());
+        let split_names = joined.iter().map(|s| s.kind.name().to_owned()).collect();
+        let keep = measurable_rows(&joined, width, label_names.len(), &mut notes);
+        if keep.is_empty() {
+            return Err(ShiftError::NoRows);
+        }
+        let dataset_names = sorted_dataset_names(&joined, &keep);
         if dataset_names.len() > MAX_DATASETS {
             return Err(ShiftError::TooManyDatasets {
                 count: dataset_names.len(),
@@ -220,13 +227,6 @@ impl ShiftData {
             .zip(&label_names)
             .map(|(i, name)| (name.as_str(), i))
             .collect();
-        let width = joined.first().map_or(0, |s| s.feature_dim());
-
-        let split_names = joined.iter().map(|s| s.kind.name().to_owned()).collect();
-        let keep = measurable_rows(&joined, width, label_names.len(), &mut notes);
-        if keep.is_empty() {
-            return Err(ShiftError::NoRows);
-        }
 
         let Columns {
             features,
@@ -324,6 +324,16 @@ mod tests {
         }
         let error = ShiftData::from_release(&release).expect_err("no metadata");
         assert!(error.to_string().contains("metadata"), "{error}");
+    }
+
+    #[test]
+    fn a_dataset_whose_rows_are_all_left_out_is_not_listed() {
+        let mut release = faceemo_data::synthetic_release(3);
+        let split = &mut release.splits[0];
+        split.samples.as_mut().expect("metadata")[4].dataset = "Broken".into();
+        split.features[[4, 0]] = f32::NAN;
+        let data = ShiftData::from_release(&release).expect("data");
+        assert!(!data.dataset_names.iter().any(|d| d == "Broken"));
     }
 
     #[test]

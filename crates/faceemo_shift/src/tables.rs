@@ -207,13 +207,18 @@ impl ShiftReport {
     pub fn tables(&self) -> Vec<Table> {
         let labels = &self.label_order;
         let mut tables = self.summary_tables();
-        let mut used = std::collections::BTreeSet::new();
+        // Stems compared in lower case (case-insensitive file systems), the comparison's own
+        // names reserved first.
+        let mut used: std::collections::BTreeSet<String> = ["a", "b"]
+            .iter()
+            .map(|side| format!("selection_{side}"))
+            .collect();
         for (dataset, metrics) in &self.per_dataset {
             // Names that differ only in unsafe characters get a number, not one file.
             let base = file_stem(dataset);
             let mut stem = base.clone();
             let mut number = 2;
-            while !used.insert(stem.clone()) {
+            while !used.insert(stem.to_lowercase()) {
                 stem = format!("{base}_{number}");
                 number += 1;
             }
@@ -258,6 +263,50 @@ impl ShiftReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_names_never_collide() {
+        let metrics = crate::MetricsAccumulator::new(2).finish(&["x".to_owned(), "y".to_owned()]);
+        let mut report = ShiftReport {
+            label_order: vec!["x".to_owned(), "y".to_owned()],
+            per_dataset: ["FER2013", "fer2013", "selection_a", "A/B", "A_B"]
+                .into_iter()
+                .map(|d| (d.to_owned(), metrics.clone()))
+                .collect(),
+            per_split: std::collections::BTreeMap::new(),
+            pairwise: std::collections::BTreeMap::new(),
+            probe: std::collections::BTreeMap::new(),
+            neighbourhood: std::collections::BTreeMap::new(),
+            silhouette: crate::SilhouetteScores {
+                by_dataset: None,
+                by_emotion: None,
+            },
+            sampling: Vec::new(),
+            notes: Vec::new(),
+            seconds: 0.0,
+            comparison: None,
+        };
+        report.comparison = Some(crate::Comparison {
+            a: metrics.clone(),
+            b: metrics,
+            pair: PairMeasures {
+                centroid_cosine: 0.0,
+                centroid_euclidean: 0.0,
+                frechet: None,
+                mmd2: None,
+                mmd_p: None,
+                domain_auc: None,
+            },
+            seconds: 0.0,
+        });
+        let names: Vec<String> = report
+            .tables()
+            .into_iter()
+            .map(|t| t.name.to_lowercase())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
 
     #[test]
     fn hostile_dataset_names_become_safe_file_stems() {
