@@ -284,6 +284,23 @@ fn project_writes_a_pca_map_of_the_demo_set_as_csv() {
 }
 
 #[test]
+fn an_absurd_step_count_is_refused_before_anything_is_allocated() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let output = run(faceemo(cache.path()).args([
+        "invert",
+        "--steps",
+        "1000000000000000",
+        "--image",
+        "face.png",
+        "-o",
+        "out.png",
+    ]));
+    assert_eq!(output.status.code(), Some(2), "a usage error, not an abort");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--steps"), "{stderr}");
+}
+
+#[test]
 fn project_leaves_rows_with_nan_off_the_map_and_says_so() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = cache.path().join("coords.csv");

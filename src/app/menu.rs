@@ -204,9 +204,21 @@ fn model_menu(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
 
 fn view_menu(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
     ui.label("Point size");
-    ui.add(egui::Slider::new(&mut app.map.point_radius, 0..=5).text("radius (px)"));
+    ui.add(
+        egui::Slider::new(
+            &mut app.map.point_radius,
+            0..=super::settings::MAX_POINT_RADIUS,
+        )
+        .text("radius (px)"),
+    );
     ui.label("Reconstruction steps");
-    ui.add(egui::Slider::new(&mut app.settings.inversion_steps, 10..=1000).logarithmic(true));
+    ui.add(
+        egui::Slider::new(
+            &mut app.settings.inversion_steps,
+            10..=super::settings::MAX_INVERSION_STEPS,
+        )
+        .logarithmic(true),
+    );
     if ui.button("Reset the view").clicked() {
         app.map.reset_view = true;
     }

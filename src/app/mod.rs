@@ -170,8 +170,9 @@ impl WorkbenchApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: StartOptions) -> Self {
         let settings: Settings = cc
             .storage
-            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
-            .unwrap_or_default();
+            .and_then(|storage| eframe::get_value::<Settings>(storage, eframe::APP_KEY))
+            .unwrap_or_default()
+            .validated();
         let mut app = Self {
             map: map::MapState::new(&settings),
             settings,

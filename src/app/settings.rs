@@ -37,8 +37,25 @@ impl Default for Settings {
 
 /// Recent source lists kept.
 const RECENT: usize = 8;
+/// The largest point radius the map offers (the View menu's slider).
+pub const MAX_POINT_RADIUS: usize = 5;
+/// The most reconstruction steps the window offers (the View menu's slider).
+pub const MAX_INVERSION_STEPS: usize = 1000;
 
 impl Settings {
+    /// Brings values read from a settings file someone may have edited into the ranges the
+    /// window offers (a huge point radius would freeze the map's rasteriser).
+    #[must_use]
+    pub fn validated(mut self) -> Self {
+        self.point_radius = self.point_radius.min(MAX_POINT_RADIUS);
+        self.inversion_steps = self.inversion_steps.clamp(1, MAX_INVERSION_STEPS);
+        if !["auto", "wgpu", "cpu"].contains(&self.backend.as_str()) {
+            "auto".clone_into(&mut self.backend);
+        }
+        self.recent_sources.truncate(RECENT);
+        self
+    }
+
     /// Puts `sources` first in the recent list.
     pub fn remember_sources(&mut self, sources: &[PathBuf]) {
         if sources.is_empty() {
@@ -53,6 +70,27 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_from_an_edited_settings_file_are_brought_into_range() {
+        let edited = Settings {
+            point_radius: 100_000,
+            inversion_steps: 1_000_000_000_000,
+            backend: "quantum".to_owned(),
+            recent_sources: vec![vec![PathBuf::from("/a")]; 50],
+            ..Settings::default()
+        }
+        .validated();
+        assert_eq!(edited.point_radius, MAX_POINT_RADIUS);
+        assert_eq!(edited.inversion_steps, MAX_INVERSION_STEPS);
+        assert_eq!(edited.backend, "auto");
+        assert_eq!(edited.recent_sources.len(), RECENT);
+        let zero = Settings {
+            inversion_steps: 0,
+            ..Settings::default()
+        };
+        assert_eq!(zero.validated().inversion_steps, 1);
+    }
 
     #[test]
     fn recent_sources_are_newest_first_without_duplicates() {

@@ -36,8 +36,9 @@ pub struct InvertArgs {
     /// Where to write the reconstruction (PNG at the model's input size).
     #[arg(short, long, value_name = "RECON.png")]
     output: PathBuf,
-    /// Optimisation steps.
-    #[arg(long, default_value_t = InversionSettings::default().steps)]
+    /// Optimisation steps (1 to 100,000).
+    #[arg(long, default_value_t = InversionSettings::default().steps,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     steps: usize,
     /// Adam's peak learning rate (normalised pixel units), decayed along a half cosine.
     #[arg(long, default_value_t = InversionSettings::default().learning_rate)]
