@@ -1,39 +1,15 @@
 //! The `faceemo` command line, run as a user runs it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{faceemo, json, run};
 use faceemo_testhub::{Faults, LocalHub, RepoKindPath, ServedRepo};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data")
-}
-
-/// `faceemo` with an isolated Hugging Face cache and no route to the real hub.
-fn faceemo(cache: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faceemo"));
-    command
-        .env_remove("HF_HOME")
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_HUB_OFFLINE")
-        .env("HF_HUB_CACHE", cache)
-        .env("XDG_CACHE_HOME", cache)
-        .env("HF_ENDPOINT", "http://127.0.0.1:1");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("faceemo runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "faceemo failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
 
 #[test]

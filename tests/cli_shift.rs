@@ -1,30 +1,17 @@
 //! `faceemo shift`, run as a researcher runs it: the JSON contract, the CSV tables, two
 //! selections compared, and bad input answered with a message naming the file.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{json, run};
 use serde_json::Value;
 
+/// `faceemo` without a Hugging Face cache (every test names its release).
 fn faceemo() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faceemo"));
-    command
-        .env("HF_HUB_CACHE", "/nonexistent-faceemo-cache")
-        .env("HF_ENDPOINT", "http://127.0.0.1:1");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("faceemo runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "faceemo failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+    common::faceemo(Path::new("/nonexistent-faceemo-cache"))
 }
 
 fn shift_json(extra: &[&str]) -> Value {

@@ -507,3 +507,14 @@ fn fit_labels(labels: LabelOrder, splits: &[SplitData], warnings: &mut Vec<Strin
     ));
     LabelOrder::numbered(classes)
 }
+
+#[cfg(test)]
+mod tests {
+
+    #[test]
+    fn the_prediction_is_the_first_of_equal_maxima_and_never_a_nan() {
+        let mut split = crate::synthetic_release(1).splits.remove(0);
+        split.logits = ndarray::array![[0.1, 0.5, 0.5], [f32::NAN, 0.2, 0.1]];
+        assert_eq!(split.predicted_classes(), vec![1, 1]);
+    }
+}

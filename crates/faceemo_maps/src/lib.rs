@@ -150,15 +150,9 @@ impl FeatureMatrix {
 /// left-out ones.
 pub fn pca_map(matrix: &FeatureMatrix, dims: usize) -> Result<(Pca, Array2<f32>), MapError> {
     matrix.check_enough()?;
-    let fit_rows = matrix.finite_rows();
-    let pca = Pca::fit(fit_rows.view(), dims)?;
-    let mut coordinates = pca.transform(matrix.all.view())?;
-    let finite: std::collections::HashSet<usize> = matrix.finite.iter().copied().collect();
-    for (row, mut position) in coordinates.axis_iter_mut(Axis(0)).enumerate() {
-        if !finite.contains(&row) {
-            position.fill(f32::NAN);
-        }
-    }
+    let finite_rows = matrix.finite_rows();
+    let pca = Pca::fit(finite_rows.view(), dims)?;
+    let coordinates = matrix.scatter(pca.transform(finite_rows.view())?.view());
     Ok((pca, coordinates))
 }
 

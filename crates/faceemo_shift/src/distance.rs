@@ -24,6 +24,8 @@ impl GaussianFit {
     /// Fits the rows of `data` (finite values).
     pub fn fit(data: ArrayView2<'_, f32>) -> Self {
         let rows = data.nrows();
+        // Means summed in f64 row by row: the covariance's own mean sums f32 blocks, which
+        // would cost the centroid distances their last digits.
         let mean = column_means(data);
         let covariance = mean_and_covariance(data).map(|(_, c)| c);
         let sqrt_covariance = covariance.as_ref().map(symmetric_sqrt);

@@ -44,5 +44,5 @@ pub use report::{
     compare_selections, group_metrics, shift_report,
 };
 pub use selection::RowLookup;
-pub use table::{MAX_CLASSES, MAX_DATASETS, ShiftData, argmax};
+pub use table::{MAX_CLASSES, MAX_DATASETS, ShiftData};
 pub use tables::{Table, file_stem};

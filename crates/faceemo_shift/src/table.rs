@@ -26,7 +26,8 @@ pub struct ShiftData {
     pub features: Array2<f32>,
     /// True class of each row (`None` when its emotion is not among the label names).
     pub truth: Vec<Option<u8>>,
-    /// Predicted class of each row: the arg-max of its logits (the first on ties).
+    /// Predicted class of each row: the arg-max of its logits (the first on ties;
+    /// [`SplitData::predicted_classes`]).
     pub predicted: Vec<u8>,
     /// Confidence of each row: the largest of its probabilities.
     pub confidence: Vec<f64>,
@@ -38,16 +39,6 @@ pub struct ShiftData {
     pub source_row: Vec<u32>,
     /// What was left out and why, for the report.
     pub notes: Vec<String>,
-}
-
-/// The arg-max of a row of logits (the first on ties; NaN never wins).
-pub fn argmax(row: impl IntoIterator<Item = f32>) -> usize {
-    row.into_iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, x)| {
-            if x > best.1 { (i, x) } else { best }
-        })
-        .0
 }
 
 fn row_is_finite(split: &SplitData, row: usize) -> bool {
@@ -127,6 +118,7 @@ fn copy_rows(
     dataset_index: &HashMap<&str, u16>,
     class_of_name: &HashMap<&str, u8>,
 ) -> Columns {
+    let predictions: Vec<Vec<usize>> = joined.iter().map(|s| s.predicted_classes()).collect();
     let rows = keep.len();
     let mut features = Array2::<f32>::zeros((rows, width));
     let mut truth = Vec::with_capacity(rows);
@@ -150,7 +142,7 @@ fn copy_rows(
                 .or_default() += 1;
         }
         truth.push(class);
-        predicted.push(argmax(split.logits.row(row).iter().copied()) as u8);
+        predicted.push(predictions[split_index].get(row).copied().unwrap_or(0) as u8);
         confidence.push(f64::from(
             split
                 .probs
@@ -298,13 +290,6 @@ impl ShiftData {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn argmax_takes_the_first_of_equal_maxima_and_never_a_nan() {
-        assert_eq!(argmax([0.1, 0.5, 0.5]), 1);
-        assert_eq!(argmax([f32::NAN, 0.2, 0.1]), 1);
-        assert_eq!(argmax([]), 0);
-    }
 
     #[test]
     fn the_demo_release_gives_rows_with_datasets_and_labels() {
