@@ -29,7 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reference = all.slice(s![..all.nrows() - held_out, ..]);
     let new_rows = all.slice(s![all.nrows() - held_out.., ..]);
     let started = Instant::now();
-    let map = tsne(reference, &TsneSettings::default(), &mut |_| true)?;
+    let map = tsne(
+        reference,
+        &TsneSettings::default(),
+        JobContext::new(&IgnoreProgress, &cancel),
+        &mut |_| {},
+    )?;
     println!(
         "t-SNE of {} rows: {:.1} s",
         reference.nrows(),

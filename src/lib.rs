@@ -1,11 +1,13 @@
-//! FaceEmo Workbench: the desktop window (this library) over the compute crates
-//! (`faceemo_data`, `faceemo_model`, `faceemo_inversion`, `faceemo_projection`,
-//! `faceemo_analysis`). The binary in `main.rs` only parses the command line and either
-//! runs a command or starts the window with [`run_window`].
+//! FaceEmo Workbench: the desktop window (this library), a thin egui shell over the UI-free
+//! core `faceemo_workbench`, which drives the compute crates (`faceemo_data`,
+//! `faceemo_model`, `faceemo_inversion`, `faceemo_maps`, `faceemo_shift`, …). The binary in
+//! `main.rs` only parses the command line and either runs a command or starts the window
+//! with [`run_window`].
 
 pub mod app;
-pub mod output;
 pub mod process;
+
+pub use faceemo_workbench::output;
 
 pub use app::{StartOptions, WorkbenchApp};
 

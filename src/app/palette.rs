@@ -3,7 +3,7 @@
 
 use egui::Color32;
 
-use super::points::Colouring;
+use faceemo_workbench::Colouring;
 
 /// Tableau 10: ten distinct hues.
 const CATEGORICAL: [Color32; 10] = [

@@ -3,38 +3,22 @@
 //! datasets, of the probe transfer matrix and of confusion, a reliability diagram, the
 //! neighbourhood shares, and the comparison of two selections.
 //!
-//! The view owns its UI state and the report it shows; what it asks of the app comes back
-//! as [`ShiftIntent`]s, carried out by the app (jobs on workers, files written off the UI
-//! thread).
+//! The view owns its UI state only; what it shows is the core's [`ShiftLab`], and what it
+//! asks for comes back as [`LabAction`]s (intents for the core, which runs them as jobs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
-use faceemo_data::Release;
-use faceemo_jobs::JobContext;
-use faceemo_shift::{
-    Comparison, GroupMetrics, PairMeasures, ShiftData, ShiftReport, ShiftSettings, shift_report,
-};
+use faceemo_shift::{GroupMetrics, PairMeasures, ShiftReport};
+use faceemo_workbench::ShiftIntent;
+use faceemo_workbench::shift_lab::{ShiftLab, Side};
 
-use super::points::PointSource;
-use crate::output::{write_atomically, write_csv_atomically};
-
-/// What the user asked the lab for.
+/// What the lab window asks for: work for the core, or a picture of itself.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ShiftIntent {
-    /// Measure the release (again).
-    Measure,
-    /// Make the current map selection side A or B of the comparison.
-    SetSide(Side),
-    /// Make a group (a dataset, a split, an emotion: an index into the lab's groups) or,
-    /// with `None`, the rest (every row not on the other side) side A or B.
-    SetSideGroup(Side, Option<usize>),
-    /// Compare A with B.
-    Compare,
-    /// Write every table as CSV (and report.json) into this folder.
-    Export(PathBuf),
+pub enum LabAction {
+    /// Something for the core's domain-shift lab.
+    Core(ShiftIntent),
     /// Save a PNG of the lab window as shown (`rect` in points) to this file.
     SavePng {
         /// The PNG to write.
@@ -42,15 +26,21 @@ pub enum ShiftIntent {
         /// The window's area on screen, in points.
         rect: egui::Rect,
     },
+    /// Choose the folder for the tables with the desktop's dialog.
+    ChooseExportFolder,
+    /// Choose where the PNG goes with the desktop's dialog.
+    ChoosePngPath,
 }
 
-/// A side of the comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// The first selection.
-    A,
-    /// The second selection.
-    B,
+/// What the window needs to know beside the lab's state.
+#[derive(Clone, Copy, Debug)]
+pub struct LabContext {
+    /// Whether the release is the published one (the model card's figures are shown).
+    pub published: bool,
+    /// How many points are selected on the map.
+    pub selected: usize,
+    /// Whether a measurement or comparison is running.
+    pub running: bool,
 }
 
 /// The distance between datasets the matrix shows.
@@ -98,127 +88,6 @@ impl PairMeasure {
     }
 }
 
-/// One side of the comparison: the rows and how they were chosen.
-#[derive(Clone, Debug)]
-pub struct SelectionSide {
-    /// Lab rows (empty for "the rest", resolved against the other side when compared).
-    pub rows: Arc<Vec<usize>>,
-    /// Whether this side is every row not on the other side.
-    pub rest: bool,
-    /// In words, e.g. "312 selected points".
-    pub description: String,
-}
-
-impl SelectionSide {
-    /// Every row not on the other side.
-    pub fn rest() -> Self {
-        Self {
-            rows: Arc::new(Vec::new()),
-            rest: true,
-            description: "the rest (every measured row not on the other side)".to_owned(),
-        }
-    }
-}
-
-/// The rows of side `side`, resolving "the rest" against `other` (on a worker).
-pub fn resolve_side(data: &ShiftData, side: &SelectionSide, other: &SelectionSide) -> Vec<usize> {
-    if !side.rest {
-        return side.rows.to_vec();
-    }
-    let mut taken = vec![false; data.rows()];
-    for &row in other.rows.iter() {
-        if let Some(slot) = taken.get_mut(row) {
-            *slot = true;
-        }
-    }
-    (0..data.rows()).filter(|&row| !taken[row]).collect()
-}
-
-/// A report with the rows it was measured on (for comparisons of selections).
-pub struct MeasuredShift {
-    /// The rows.
-    pub data: Arc<ShiftData>,
-    /// The report.
-    pub report: Arc<ShiftReport>,
-    /// `lab_row[release split][row]`: the lab row of each release row, `None` when it is
-    /// not measured (NaN values, no metadata).
-    lab_row: Vec<Vec<Option<u32>>>,
-    /// Every dataset, split and emotion with its rows, for sides of a comparison.
-    pub groups: Vec<(String, Arc<Vec<usize>>)>,
-}
-
-impl MeasuredShift {
-    /// The measurable rows among the selected map points, as one side of a comparison.
-    pub fn selection_side(&self, sources: &[PointSource], selection: &[usize]) -> SelectionSide {
-        let mut rows: Vec<usize> = selection
-            .iter()
-            .filter_map(|&point| {
-                let source = sources.get(point)?;
-                let row = self.lab_row.get(source.split)?.get(source.row).copied()??;
-                Some(row as usize)
-            })
-            .collect();
-        rows.sort_unstable();
-        rows.dedup();
-        let left_out = selection.len() - rows.len();
-        let description = if left_out == 0 {
-            format!("{} selected points", rows.len())
-        } else {
-            format!(
-                "{} selected points ({left_out} without metadata or with NaN values left out)",
-                rows.len()
-            )
-        };
-        SelectionSide {
-            rows: Arc::new(rows),
-            rest: false,
-            description,
-        }
-    }
-
-    /// Group `index` (see [`Self::groups`]) as a side of a comparison.
-    pub fn group_side(&self, index: usize) -> Option<SelectionSide> {
-        let (name, rows) = self.groups.get(index)?;
-        Some(SelectionSide {
-            rows: Arc::clone(rows),
-            rest: false,
-            description: format!("{name} ({} rows)", rows.len()),
-        })
-    }
-}
-
-/// Every dataset, split and emotion of `data` with its rows.
-fn groups_of(data: &ShiftData) -> Vec<(String, Arc<Vec<usize>>)> {
-    let collect = |keep: &dyn Fn(usize) -> bool| {
-        Arc::new(
-            (0..data.rows())
-                .filter(|&i| keep(i))
-                .collect::<Vec<usize>>(),
-        )
-    };
-    let mut groups = Vec::new();
-    for (d, name) in data.dataset_names.iter().enumerate() {
-        groups.push((
-            format!("dataset {name}"),
-            collect(&|i| usize::from(data.dataset[i]) == d),
-        ));
-    }
-    for (s, name) in data.split_names.iter().enumerate() {
-        groups.push((
-            format!("split {name}"),
-            collect(&|i| usize::from(data.split[i]) == s),
-        ));
-    }
-    for (c, name) in data.label_names.iter().enumerate() {
-        groups.push((
-            format!("emotion {name}"),
-            collect(&|i| data.truth[i].map(usize::from) == Some(c)),
-        ));
-    }
-    groups.retain(|(_, rows)| !rows.is_empty());
-    groups
-}
-
 /// The part of a screenshot inside `rect` (points), as an RGB image.
 pub fn crop_screenshot(
     screenshot: &egui::ColorImage,
@@ -238,94 +107,6 @@ pub fn crop_screenshot(
     out
 }
 
-/// Writes an image as PNG, atomically. Says what it wrote.
-pub fn save_png(image: &image::RgbImage, path: &Path) -> Result<String, String> {
-    if image.width() == 0 || image.height() == 0 {
-        return Err(format!(
-            "cannot save an empty picture to {}",
-            path.display()
-        ));
-    }
-    write_atomically(path, |out| {
-        let mut bytes = Vec::new();
-        image.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )?;
-        out.write_all(&bytes)?;
-        Ok(())
-    })
-    .map(|()| {
-        format!(
-            "saved the lab ({} x {} pixels) to {}",
-            image.width(),
-            image.height(),
-            path.display()
-        )
-    })
-    .map_err(|e| format!("{e:#}"))
-}
-
-/// Measures a release for the lab (on a worker).
-pub fn measure(release: &Release, job: JobContext<'_>) -> Result<MeasuredShift, String> {
-    let data = ShiftData::from_release(release).map_err(|e| e.to_string())?;
-    let report = shift_report(&data, &ShiftSettings::default(), job).map_err(|e| e.to_string())?;
-    let mut lab_row: Vec<Vec<Option<u32>>> = release
-        .splits
-        .iter()
-        .map(|s| vec![None; s.rows()])
-        .collect();
-    let release_split: Vec<Option<usize>> = data
-        .split_names
-        .iter()
-        .map(|name| release.splits.iter().position(|s| s.kind.name() == name))
-        .collect();
-    for row in 0..data.rows() {
-        let Some(Some(split)) = release_split.get(usize::from(data.split[row])) else {
-            continue;
-        };
-        if let Some(slot) = lab_row
-            .get_mut(*split)
-            .and_then(|rows| rows.get_mut(data.source_row[row] as usize))
-        {
-            *slot = Some(row as u32);
-        }
-    }
-    Ok(MeasuredShift {
-        groups: groups_of(&data),
-        data: Arc::new(data),
-        report: Arc::new(report),
-        lab_row,
-    })
-}
-
-/// Writes the report's tables as CSV and the report as `report.json` into `folder`, each
-/// file atomically (on a worker). Says what it wrote.
-pub fn export(report: &ShiftReport, folder: &Path) -> Result<String, String> {
-    let write = || -> anyhow::Result<usize> {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create the folder {folder:?}"))?;
-        let tables = report.tables();
-        for table in &tables {
-            let path = folder.join(format!("{}.csv", table.name));
-            write_csv_atomically(&path, &table.header, &table.rows)?;
-        }
-        write_atomically(&folder.join("report.json"), |out| {
-            serde_json::to_writer_pretty(&mut *out, report)?;
-            Ok(())
-        })?;
-        Ok(tables.len())
-    };
-    write()
-        .map(|count| {
-            format!(
-                "wrote {count} tables and report.json to {}",
-                folder.display()
-            )
-        })
-        .map_err(|e| format!("{e:#}"))
-}
-
 /// The published figures of the model card (`jihedjabnoun/faceemo-set`): test accuracy and
 /// per-class recall, in the release's label order.
 const MODEL_CARD: [(&str, f64, [f64; 7]); 2] = [
@@ -341,35 +122,23 @@ const MODEL_CARD: [(&str, f64, [f64; 7]); 2] = [
     ),
 ];
 
-/// The Domain shift lab's state.
+/// The Domain shift lab window's own state (what it shows comes from the core's
+/// [`ShiftLab`]).
 #[derive(Default)]
 pub struct ShiftView {
     /// Whether the window is shown.
     pub open: bool,
-    /// The last report of the open release.
-    pub measured: Option<MeasuredShift>,
-    /// Whether a report is being computed.
-    pub running: bool,
-    /// Why the last report failed, if it did.
-    pub failure: Option<String>,
     /// `None` for all rows, else a split's name.
     split: Option<String>,
     measure: Option<PairMeasure>,
     focus: Option<String>,
     normalise_confusion: bool,
-    /// Side A of the comparison.
-    pub side_a: Option<SelectionSide>,
-    /// Side B of the comparison.
-    pub side_b: Option<SelectionSide>,
-    /// The last comparison.
-    pub comparison: Option<Comparison>,
     /// The group picked for a side (an index into the groups; past them, "the rest").
     group_choice: usize,
-    /// Counts the changes of sides: a comparison's result is kept only for the sides it
-    /// was started with.
-    pub sides_version: u64,
-    export_folder: String,
-    png_path: String,
+    /// The folder typed for the tables.
+    pub export_folder: String,
+    /// The PNG file typed.
+    pub png_path: String,
     /// Where the window was drawn last frame (what a PNG of it crops).
     last_rect: Option<egui::Rect>,
 }
@@ -383,35 +152,13 @@ fn percent(value: Option<f64>) -> String {
 }
 
 impl ShiftView {
-    /// Makes `chosen` side A or B; the last comparison, and any still running, no longer
-    /// apply (their results carry an older [`Self::sides_version`]).
-    pub fn set_side(&mut self, side: Side, chosen: SelectionSide) {
-        match side {
-            Side::A => self.side_a = Some(chosen),
-            Side::B => self.side_b = Some(chosen),
-        }
-        self.comparison = None;
-        self.sides_version += 1;
-    }
-
-    /// Forgets everything measured (a new release was opened).
-    pub fn clear(&mut self) {
-        let open = self.open;
-        *self = Self {
-            open,
-            export_folder: std::mem::take(&mut self.export_folder),
-            ..Self::default()
-        };
-    }
-
-    /// Draws the window; `published` says whether the release is the published one (the
-    /// model card's figures are shown beside it), `selected` how many points are selected.
+    /// Draws the window over the core's `lab`; returns what the user asked for.
     pub fn window(
         &mut self,
         ctx: &egui::Context,
-        published: bool,
-        selected: usize,
-    ) -> Vec<ShiftIntent> {
+        lab: &ShiftLab,
+        context: LabContext,
+    ) -> Vec<LabAction> {
         let mut intents = Vec::new();
         let mut open = self.open;
         let shown = egui::Window::new("Domain shift lab")
@@ -419,7 +166,7 @@ impl ShiftView {
             .default_size([760.0, 640.0])
             .vscroll(true)
             .show(ctx, |ui| {
-                self.contents_ui(ui, published, selected, &mut intents);
+                self.contents_ui(ui, lab, context, &mut intents);
             });
         self.last_rect = shown.map(|response| response.response.rect);
         self.open = open;
@@ -429,22 +176,27 @@ impl ShiftView {
     fn contents_ui(
         &mut self,
         ui: &mut egui::Ui,
-        published: bool,
-        selected: usize,
-        intents: &mut Vec<ShiftIntent>,
+        lab: &ShiftLab,
+        context: LabContext,
+        intents: &mut Vec<LabAction>,
     ) {
-        if self.running {
+        let LabContext {
+            published,
+            selected,
+            running,
+        } = context;
+        if running {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Measuring... (progress and Cancel in the status bar)");
             });
         }
-        if let Some(failure) = &self.failure {
+        if let Some(failure) = &lab.failure {
             ui.colored_label(ui.visuals().error_fg_color, failure);
         }
-        let Some(measured) = &self.measured else {
-            if !self.running && ui.button("Measure the release").clicked() {
-                intents.push(ShiftIntent::Measure);
+        let Some(measured) = &lab.measured else {
+            if !running && ui.button("Measure the release").clicked() {
+                intents.push(LabAction::Core(ShiftIntent::Measure));
             }
             return;
         };
@@ -464,7 +216,7 @@ impl ShiftView {
         });
         ui.collapsing("Neighbourhood", |ui| neighbourhood_ui(ui, &report));
         ui.collapsing("Compare two selections", |ui| {
-            self.comparison_ui(ui, selected, intents);
+            self.comparison_ui(ui, lab, selected, running, intents);
         });
         ui.separator();
         ui.horizontal(|ui| {
@@ -474,10 +226,14 @@ impl ShiftView {
                     .hint_text("folder for the CSV tables and report.json")
                     .desired_width(240.0),
             );
-            if ui.button("Export CSV").clicked() && !self.export_folder.trim().is_empty() {
-                intents.push(ShiftIntent::Export(PathBuf::from(
-                    self.export_folder.trim(),
-                )));
+            if ui.button("Export CSV").clicked() {
+                if self.export_folder.trim().is_empty() {
+                    intents.push(LabAction::ChooseExportFolder);
+                } else {
+                    intents.push(LabAction::Core(ShiftIntent::Export(PathBuf::from(
+                        self.export_folder.trim(),
+                    ))));
+                }
             }
         });
         ui.horizontal(|ui| {
@@ -491,15 +247,14 @@ impl ShiftView {
                 && let Some(rect) = self.last_rect
             {
                 let path = self.png_path.trim();
-                let path = if path.is_empty() {
-                    "shift-lab.png"
+                if path.is_empty() {
+                    intents.push(LabAction::ChoosePngPath);
                 } else {
-                    path
-                };
-                intents.push(ShiftIntent::SavePng {
-                    path: PathBuf::from(path),
-                    rect,
-                });
+                    intents.push(LabAction::SavePng {
+                        path: PathBuf::from(path),
+                        rect,
+                    });
+                }
             }
         });
         ui.label(format!("Measured in {:.1} s.", report.seconds));
@@ -665,8 +420,10 @@ impl ShiftView {
     fn comparison_ui(
         &mut self,
         ui: &mut egui::Ui,
+        lab: &ShiftLab,
         selected: usize,
-        intents: &mut Vec<ShiftIntent>,
+        running: bool,
+        intents: &mut Vec<LabAction>,
     ) {
         ui.horizontal(|ui| {
             let enabled = selected > 0;
@@ -674,16 +431,16 @@ impl ShiftView {
                 .add_enabled(enabled, egui::Button::new("Set selection as A"))
                 .clicked()
             {
-                intents.push(ShiftIntent::SetSide(Side::A));
+                intents.push(LabAction::Core(ShiftIntent::SetSide(Side::A)));
             }
             if ui
                 .add_enabled(enabled, egui::Button::new("Set selection as B"))
                 .clicked()
             {
-                intents.push(ShiftIntent::SetSide(Side::B));
+                intents.push(LabAction::Core(ShiftIntent::SetSide(Side::B)));
             }
         });
-        if let Some(measured) = &self.measured {
+        if let Some(measured) = &lab.measured {
             let rest = measured.groups.len();
             let name = |choice: usize| {
                 measured
@@ -703,27 +460,27 @@ impl ShiftView {
                     });
                 let group = (self.group_choice < rest).then_some(self.group_choice);
                 if ui.button("as A").clicked() {
-                    intents.push(ShiftIntent::SetSideGroup(Side::A, group));
+                    intents.push(LabAction::Core(ShiftIntent::SetSideGroup(Side::A, group)));
                 }
                 if ui.button("as B").clicked() {
-                    intents.push(ShiftIntent::SetSideGroup(Side::B, group));
+                    intents.push(LabAction::Core(ShiftIntent::SetSideGroup(Side::B, group)));
                 }
             });
         }
-        for (name, side) in [("A", &self.side_a), ("B", &self.side_b)] {
+        for (name, side) in [("A", &lab.side_a), ("B", &lab.side_b)] {
             ui.label(format!(
                 "{name}: {}",
                 side.as_ref().map_or("not set", |s| s.description.as_str())
             ));
         }
-        let ready = self.side_a.is_some() && self.side_b.is_some() && !self.running;
+        let ready = lab.side_a.is_some() && lab.side_b.is_some() && !running;
         if ui
             .add_enabled(ready, egui::Button::new("Compare A with B"))
             .clicked()
         {
-            intents.push(ShiftIntent::Compare);
+            intents.push(LabAction::Core(ShiftIntent::Compare));
         }
-        if let Some(c) = &self.comparison {
+        if let Some(c) = &lab.comparison {
             egui::Grid::new("comparison").striped(true).show(ui, |ui| {
                 for (name, value) in [
                     ("A accuracy", percent(c.a.accuracy)),
@@ -791,7 +548,7 @@ fn neighbourhood_ui(ui: &mut egui::Ui, report: &ShiftReport) {
 
 /// Class counts per dataset as stacked bars (share of each emotion).
 fn class_balance_ui(ui: &mut egui::Ui, table: &[(&String, &GroupMetrics)], labels: &[String]) {
-    let palette = super::palette::group_colours(super::Colouring::Emotion, labels);
+    let palette = super::palette::group_colours(faceemo_workbench::Colouring::Emotion, labels);
     let charts: Vec<BarChart> = labels
         .iter()
         .enumerate()
@@ -984,9 +741,12 @@ mod tests {
 
         let folder = tempfile::tempdir().expect("tempdir");
         let path = folder.path().join("lab.png");
-        save_png(&crop, &path).expect("saved");
+        faceemo_workbench::output::write_png_atomically(&crop, &path).expect("saved");
         let back = image::open(&path).expect("a PNG").to_rgb8();
         assert_eq!(back, crop);
-        assert!(save_png(&image::RgbImage::new(0, 0), &path).is_err());
+        assert!(
+            faceemo_workbench::output::write_png_atomically(&image::RgbImage::new(0, 0), &path)
+                .is_err()
+        );
     }
 }

@@ -1,51 +1,49 @@
-//! The bottom bar: the backend in use and every running job with its progress and a
-//! cancel button.
+//! The bottom bar: the model and its backend, and every running job with its progress and
+//! a Cancel button.
 
-use super::WorkbenchApp;
+use faceemo_workbench::{Intent, Workbench, file_name};
 
 /// Draws the status bar.
-pub fn status_bar(app: &mut WorkbenchApp, ui: &mut egui::Ui) {
+pub fn show(ui: &mut egui::Ui, core: &Workbench, intents: &mut Vec<Intent>) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
-            let backend = match (&app.model, app.model_loading) {
-                (Some(model), _) => {
-                    format!("Model: {} - {}", short_path(&model.folder), model.backend)
-                }
-                (None, true) => "Model: loading...".to_owned(),
-                (None, false) => "Model: none loaded (Model menu)".to_owned(),
+            let backend = match core.model() {
+                Some(model) => format!("Model: {} - {}", file_name(&model.folder), model.backend),
+                None if core.model_loading() => "Model: loading...".to_owned(),
+                None => "Model: none loaded (Model menu)".to_owned(),
             };
             ui.label(backend);
-            for job in &app.jobs {
+            for job in core.jobs() {
                 ui.separator();
                 ui.label(&job.title);
+                if job.stopping {
+                    ui.label(match job.stops {
+                        Some(when) => format!("(stops {when})"),
+                        None => "(stopping...)".to_owned(),
+                    });
+                    continue;
+                }
                 let fraction = job
                     .progress
                     .as_ref()
                     .and_then(faceemo_jobs::ProgressUpdate::fraction);
-                let text = job
+                let stage = job
                     .progress
                     .as_ref()
                     .map(|p| p.stage.clone())
                     .unwrap_or_default();
-                match fraction {
-                    Some(f) => {
-                        ui.add(egui::ProgressBar::new(f).desired_width(120.0).text(text));
-                    }
-                    None => {
-                        ui.spinner();
+                if let Some(f) = fraction {
+                    ui.add(egui::ProgressBar::new(f).desired_width(120.0).text(stage));
+                } else {
+                    ui.spinner();
+                    if !stage.is_empty() {
+                        ui.label(stage);
                     }
                 }
                 if ui.small_button("Cancel").clicked() {
-                    job.cancel.cancel();
+                    intents.push(Intent::Cancel(job.id));
                 }
             }
         });
     });
-}
-
-fn short_path(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }

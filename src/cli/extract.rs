@@ -24,10 +24,6 @@ pub struct ExtractArgs {
     output: PathBuf,
 }
 
-const IMAGE_EXTENSIONS: [&str; 9] = [
-    "png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff", "jfif",
-];
-
 /// One image found in the folder.
 struct FoundImage {
     path: PathBuf,
@@ -118,11 +114,7 @@ fn file_stem(output: &Path) -> String {
 }
 
 fn is_image(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| {
-        IMAGE_EXTENSIONS
-            .iter()
-            .any(|known| ext.eq_ignore_ascii_case(known))
-    })
+    faceemo_workbench::has_image_extension(path)
 }
 
 /// Images directly in `folder` (no emotion) and one level down (the sub-folder's emotion).

@@ -28,17 +28,15 @@ impl ModelArgs {
         let settings = HubSettings::from_env().context("cannot locate the Hugging Face cache")?;
         let progress = TerminalProgress::bytes(quiet);
         let cancel = CancelToken::new();
-        let folder = faceemo_model::resolve_model(
+        let model = faceemo_model::open_model(
             &self.model,
+            self.backend,
             &settings,
             JobContext::new(&progress, &cancel),
         )
-        .with_context(|| format!("cannot find the model {:?}", self.model))?;
+        .with_context(|| format!("cannot load the model {:?}", self.model))?;
         progress.finish();
-        let backend = faceemo_model::select_backend(self.backend)?;
-        eprintln!("backend: {}", backend.description);
-        let model = EmotionModel::load(&folder, backend)
-            .with_context(|| format!("cannot load the model in {}", folder.display()))?;
+        eprintln!("backend: {}", model.backend.description);
         Ok(model)
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use faceemo::output::write_csv_atomically;
 use faceemo_data::{Release, SplitData};
-use faceemo_jobs::{ProgressSink as _, ProgressUpdate};
+use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressSink as _, ProgressUpdate};
 use faceemo_maps::{FeatureMatrix, TsneResult, pca_map, tsne_map};
 use faceemo_projection::{MapCache, TsneSettings, knn_preservation, sample_rows};
 use ndarray::{Array2, Axis};
@@ -95,7 +95,9 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let (coords, explained_variance_ratio, kl_divergence, from_cache) = match args.method {
         Method::Pca => {
-            let (pca, coords) = pca_map(&matrix, usize::from(args.dims))?;
+            let cancel = CancelToken::new();
+            let job = JobContext::new(&IgnoreProgress, &cancel);
+            let (pca, coords) = pca_map(&matrix, usize::from(args.dims), job)?;
             (coords, Some(pca.explained_variance_ratio), None, None)
         }
         Method::Tsne => {
@@ -189,20 +191,20 @@ fn run_tsne(
         ..TsneSettings::default()
     };
     let data = matrix.finite_rows();
+    let cancel = CancelToken::new();
     let result = tsne_map(
         data.view(),
         &settings,
         cache,
+        JobContext::new(&progress, &cancel),
         &mut |update| {
-            progress.report(ProgressUpdate {
-                stage: match update.kl_divergence {
-                    Some(kl) => format!("t-SNE, KL {kl:.3}"),
-                    None => update.stage.to_owned(),
-                },
-                done: update.iteration as u64,
-                total: update.iterations as u64,
-            });
-            true
+            if let Some(kl) = update.kl_divergence {
+                progress.report(ProgressUpdate {
+                    stage: format!("t-SNE, KL {kl:.3}"),
+                    done: update.iteration as u64,
+                    total: update.iterations as u64,
+                });
+            }
         },
         &mut |error| eprintln!("warning: cannot store the t-SNE map in the map cache: {error}"),
     )?;

@@ -74,7 +74,7 @@ const CLASS_PRIORS: [[f64; 7]; 5] = [
 
 /// Generates the synthetic demo set. The same seed always gives the same numbers.
 pub fn synthetic_release(seed: u64) -> Release {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Draws::new(seed);
     let centroids: Vec<Vec<f64>> = (0..RELEASE_LABEL_ORDER.len())
         .map(|_| random_vector(&mut rng, CENTROID_NORM))
         .collect();
@@ -104,7 +104,7 @@ fn generate_split(
     centroids: &[Vec<f64>],
     offsets: &[Vec<f64>],
     readout: &[Vec<f64>],
-    rng: &mut SplitMix64,
+    rng: &mut Draws,
 ) -> SplitData {
     let SplitRecipe {
         kind,
@@ -163,32 +163,29 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn random_vector(rng: &mut SplitMix64, norm: f64) -> Vec<f64> {
+fn random_vector(rng: &mut Draws, norm: f64) -> Vec<f64> {
     let v: Vec<f64> = (0..DEMO_FEATURE_DIM).map(|_| rng.normal()).collect();
     let length = dot(&v, &v).sqrt().max(f64::MIN_POSITIVE);
     v.into_iter().map(|x| x * norm / length).collect()
 }
 
-/// SplitMix64: tiny, fast, and identical on every platform and crate version.
-struct SplitMix64 {
-    state: u64,
+/// The demo set's draws on the workspace's one seeded generator (`faceemo_jobs::SplitMix64`):
+/// uniforms in the open interval, normals in Box–Muller pairs, weighted picks.
+struct Draws {
+    bits: faceemo_jobs::SplitMix64,
     spare_normal: Option<f64>,
 }
 
-impl SplitMix64 {
+impl Draws {
     fn new(seed: u64) -> Self {
         Self {
-            state: seed,
+            bits: faceemo_jobs::SplitMix64::new(seed),
             spare_normal: None,
         }
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.bits.next_u64()
     }
 
     /// Uniform in `(0, 1)`.

@@ -209,6 +209,17 @@ impl LabelOrder {
         })
     }
 
+    /// The order of a loaded model's labels (its `id2label`, already parsed), recorded as
+    /// coming from `config`; `None` when the model has no usable names (`LABEL_0`, …).
+    pub fn from_model_labels(labels: &[String], config: &Path) -> Option<Self> {
+        let parsed: Vec<EmotionLabel> = labels.iter().map(|l| EmotionLabel::parse(l)).collect();
+        let named = parsed.iter().any(|l| l.known().is_some());
+        (named && !parsed.is_empty()).then(|| Self {
+            labels: parsed,
+            source: LabelSource::ModelConfig(config.to_owned()),
+        })
+    }
+
     /// The column of an emotion, if the order has it.
     pub fn column_of(&self, emotion: Emotion) -> Option<usize> {
         self.labels
@@ -225,6 +236,23 @@ impl LabelOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loaded_models_labels_give_its_order_unless_they_name_no_emotion() {
+        let names = ["happy", "sad", "angry"].map(str::to_owned);
+        let order = LabelOrder::from_model_labels(&names, Path::new("m/config.json"))
+            .expect("named emotions");
+        assert_eq!(order.names(), ["happiness", "sadness", "anger"]);
+        assert_eq!(
+            order.source,
+            LabelSource::ModelConfig("m/config.json".into())
+        );
+        let numbered = ["LABEL_0", "LABEL_1"].map(str::to_owned);
+        assert_eq!(
+            LabelOrder::from_model_labels(&numbered, Path::new("c")),
+            None
+        );
+    }
 
     #[test]
     fn spelling_variants_normalise_to_the_canonical_names() {

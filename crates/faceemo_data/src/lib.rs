@@ -26,7 +26,7 @@ pub use error::DataError;
 pub use join::Sample;
 pub use labels::{Emotion, EmotionLabel, LabelOrder, LabelSource, RELEASE_LABEL_ORDER};
 pub use metadata::{MetadataRow, MetadataTable, parse_bool, read_metadata, read_metadata_file};
-pub use npz::{SplitArrays, read_split_arrays, read_split_file};
+pub use npz::{SplitArrays, display_name, read_split_arrays, read_split_file};
 pub use release::{
     Release, ReleaseFiles, ReleaseOrigin, SYNTHETIC_NOTICE, SplitData, load_release,
 };

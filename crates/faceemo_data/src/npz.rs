@@ -381,7 +381,7 @@ impl<R: Read + Seek> Archive<'_, R> {
 }
 
 /// The file name of a path, for short messages (the whole path when it has none).
-pub(crate) fn display_name(path: &Path) -> String {
+pub fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

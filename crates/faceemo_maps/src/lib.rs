@@ -9,7 +9,12 @@
 
 use std::borrow::Cow;
 
+mod grid;
+
+pub use grid::{PointGrid, bounds};
+
 use faceemo_data::{Release, SplitData};
+use faceemo_jobs::JobContext;
 use faceemo_projection::{
     CachedMap, MapCache, Pca, PcaError, TsneError, TsneMap, TsneProgress, TsneSettings, tsne,
 };
@@ -147,11 +152,15 @@ impl FeatureMatrix {
 }
 
 /// A PCA of `dims` components fitted on the finite rows; every row placed, NaN for the
-/// left-out ones.
-pub fn pca_map(matrix: &FeatureMatrix, dims: usize) -> Result<(Pca, Array2<f32>), MapError> {
+/// left-out ones. `job` hears each pass and stops the fit between passes.
+pub fn pca_map(
+    matrix: &FeatureMatrix,
+    dims: usize,
+    job: JobContext<'_>,
+) -> Result<(Pca, Array2<f32>), MapError> {
     matrix.check_enough()?;
     let finite_rows = matrix.finite_rows();
-    let pca = Pca::fit(finite_rows.view(), dims)?;
+    let pca = Pca::fit_job(finite_rows.view(), dims, job)?;
     let coordinates = matrix.scatter(pca.transform(finite_rows.view())?.view());
     Ok((pca, coordinates))
 }
@@ -165,14 +174,15 @@ pub struct TsneResult {
 }
 
 /// t-SNE of `data` (finite rows): read from `cache` when a map of the same data and settings
-/// is there, else computed (`progress` hears each iteration and stops it by returning
-/// `false`) and stored. A cache that cannot be written is not an error: the map is returned
-/// and `cache_error` says why.
+/// is there, else computed (`job` hears each stage and iteration and stops it; `on_layout`
+/// sees the layout as it converges) and stored. A cache that cannot be written is not an
+/// error: the map is returned and `cache_error` says why.
 pub fn tsne_map(
     data: ArrayView2<'_, f32>,
     settings: &TsneSettings,
     cache: Option<&MapCache>,
-    progress: &mut dyn FnMut(TsneProgress<'_>) -> bool,
+    job: JobContext<'_>,
+    on_layout: &mut dyn FnMut(TsneProgress<'_>),
     cache_error: &mut dyn FnMut(std::io::Error),
 ) -> Result<TsneResult, MapError> {
     if data.nrows() < 3 {
@@ -184,13 +194,13 @@ pub fn tsne_map(
     if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
         let embedding =
             Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
-        let map = TsneMap::from_layout(data, embedding, cached.kl_divergence, settings)?;
+        let map = TsneMap::from_layout(data, embedding, cached.kl_divergence, settings, job)?;
         return Ok(TsneResult {
             map,
             from_cache: true,
         });
     }
-    let map = tsne(data, settings, progress)?;
+    let map = tsne(data, settings, job, on_layout)?;
     if let Some(cache) = cache {
         let stored = CachedMap {
             layout: map
@@ -209,6 +219,26 @@ pub fn tsne_map(
         map,
         from_cache: false,
     })
+}
+
+/// Where a new feature (one row of the map's width) lands on a PCA map: its first two
+/// components, or `None` when its width differs from the fit's or it is not finite.
+pub fn place_on_pca(pca: &Pca, feature: &[f32]) -> Option<[f32; 2]> {
+    let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
+    let placed = pca.transform(query).ok()?;
+    let position = [placed[[0, 0]], *placed.get([0, 1])?];
+    position.iter().all(|v| v.is_finite()).then_some(position)
+}
+
+/// Where a new feature lands on a finished t-SNE map, placed as openTSNE's `transform`
+/// places it (the map does not move); `None` when its width differs or it is not finite.
+pub fn place_on_tsne(map: &TsneMap, feature: &[f32]) -> Option<[f32; 2]> {
+    let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
+    if query.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let placed = map.transform(query).ok()?;
+    Some([placed[[0, 0]], placed[[0, 1]]])
 }
 
 #[cfg(test)]
@@ -233,10 +263,25 @@ mod tests {
             warning.contains("2 rows") && warning.contains(release.splits[1].kind.name()),
             "{warning}"
         );
-        let (_, coordinates) = pca_map(&matrix, 2).expect("pca");
+        let cancel = faceemo_jobs::CancelToken::new();
+        let job = JobContext::new(&faceemo_jobs::IgnoreProgress, &cancel);
+        let (pca, coordinates) = pca_map(&matrix, 2, job).expect("pca");
         let offset = release.splits[0].rows();
         assert!(coordinates.row(offset + 3).iter().all(|v| v.is_nan()));
         assert!(coordinates.row(0).iter().all(|v| v.is_finite()));
+        // A released row placed again lands where the map put it; a wrong width nowhere.
+        let placed = place_on_pca(
+            &pca,
+            release.splits[0].features.row(0).as_slice().expect("row"),
+        )
+        .expect("placed");
+        assert!((placed[0] - coordinates[[0, 0]]).abs() < 1e-4);
+        assert_eq!(place_on_pca(&pca, &[1.0, 2.0]), None);
+        cancel.cancel();
+        assert!(matches!(
+            pca_map(&matrix, 2, job),
+            Err(MapError::Pca(PcaError::Cancelled))
+        ));
     }
 
     #[test]
@@ -253,11 +298,14 @@ mod tests {
             ..TsneSettings::default()
         };
         let mut never = |_: std::io::Error| panic!("the cache is writable");
+        let cancel = faceemo_jobs::CancelToken::new();
+        let job = JobContext::new(&faceemo_jobs::IgnoreProgress, &cancel);
         let first = tsne_map(
             data.view(),
             &settings,
             Some(&cache),
-            &mut |_| true,
+            job,
+            &mut |_| {},
             &mut never,
         )
         .expect("t-SNE");
@@ -266,7 +314,8 @@ mod tests {
             data.view(),
             &settings,
             Some(&cache),
-            &mut |_| true,
+            job,
+            &mut |_| {},
             &mut never,
         )
         .expect("t-SNE");

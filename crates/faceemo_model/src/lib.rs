@@ -22,6 +22,6 @@ pub use preprocess::{
     decode_rgb_image, image_from_pixel_values, load_rgb_image, pixel_value_range, pixel_values,
     resize_like_pillow,
 };
-pub use source::{FACEEMO_MODEL_ID, resolve_model};
+pub use source::{FACEEMO_MODEL_ID, is_model_folder, open_model, resolve_model};
 pub use vit::{VitForImageClassification, VitOutputs};
 pub use weights::{load_weights, weights_file};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use faceemo_hub::{HubRepo, HubSettings};
 use faceemo_jobs::JobContext;
 
-use crate::ModelError;
+use crate::{BackendChoice, EmotionModel, ModelError, select_backend};
 
 /// The fine-tuned FaceEmo model on the hub.
 pub const FACEEMO_MODEL_ID: &str = "jihedjabnoun/faceemo-set";
@@ -18,8 +18,9 @@ const MODEL_FILES: [&str; 4] = [
     "pytorch_model.bin",
 ];
 
-/// Whether a folder holds a config and weights.
-fn is_model_folder(folder: &Path) -> bool {
+/// Whether a folder holds a model: `config.json` and weights (`model.safetensors` or
+/// `pytorch_model.bin`). The one test window and CLI use for a dropped or named folder.
+pub fn is_model_folder(folder: &Path) -> bool {
     folder.join("config.json").is_file()
         && (folder.join("model.safetensors").is_file()
             || folder.join("pytorch_model.bin").is_file())
@@ -64,4 +65,18 @@ pub fn resolve_model(
     } else {
         Err(ModelError::NoWeights { folder })
     }
+}
+
+/// Finds the model `spec` names (a folder or a hub id: [`resolve_model`]), picks the backend
+/// `choice` asks for and loads it: the one way the window and the command line load a model.
+pub fn open_model(
+    spec: &str,
+    choice: BackendChoice,
+    settings: &HubSettings,
+    job: JobContext<'_>,
+) -> Result<EmotionModel, ModelError> {
+    let folder = resolve_model(spec, settings, job)?;
+    job.check_cancelled().map_err(|_| ModelError::Cancelled)?;
+    let backend = select_backend(choice)?;
+    EmotionModel::load(&folder, backend)
 }

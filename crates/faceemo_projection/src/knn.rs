@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::matmul::{Threads, product};
 
-use faceemo_jobs::SplitMix64;
+use faceemo_jobs::{CancelToken, Cancelled, IgnoreProgress, JobContext, SplitMix64};
 
 /// `count` distinct row indices out of `rows`, drawn with a seeded generator and sorted.
 pub fn sample_rows(rows: usize, count: usize, seed: u64) -> Vec<usize> {
@@ -49,29 +49,32 @@ impl Neighbours {
 /// For each row in `queries`, the `k` nearest rows of `data` (Euclidean, itself excluded;
 /// ties broken by index, so equal distances give the same neighbours everywhere). Exact:
 /// blocks of queries against all rows as one matrix product, then a bounded insertion
-/// sort per query, on all cores. Between blocks, `cancelled` hears how many queries are
-/// done and stops the search by returning `true`.
+/// sort per query, on all cores. Between blocks, `job` hears how many queries are done
+/// (stage `nearest neighbours`) and the search stops with [`Cancelled`] once it is cancelled.
 pub fn nearest_neighbours(
     data: ArrayView2<'_, f32>,
     queries: &[usize],
     k: usize,
-    cancelled: &mut dyn FnMut(usize) -> bool,
-) -> Option<Neighbours> {
+    job: JobContext<'_>,
+) -> Result<Neighbours, Cancelled> {
     let k = k.min(data.nrows().saturating_sub(1));
     let norms: Vec<f32> = data.axis_iter(Axis(0)).map(|r| r.dot(&r)).collect();
     let mut indices = vec![0u32; queries.len() * k];
     let mut distances = vec![0f32; queries.len() * k];
     if k == 0 {
-        return Some(Neighbours {
+        return Ok(Neighbours {
             k,
             indices,
             distances,
         });
     }
     for (block_index, block) in queries.chunks(QUERY_BLOCK).enumerate() {
-        if cancelled(block_index * QUERY_BLOCK) {
-            return None;
-        }
+        job.report(
+            "nearest neighbours",
+            (block_index * QUERY_BLOCK) as u64,
+            queries.len() as u64,
+        );
+        job.check_cancelled()?;
         let points = data.select(Axis(0), block);
         let dots = product(points.view(), data.t(), Threads::All);
         let start = block_index * QUERY_BLOCK * k;
@@ -94,7 +97,7 @@ pub fn nearest_neighbours(
                 );
             });
     }
-    Some(Neighbours {
+    Ok(Neighbours {
         k,
         indices,
         distances,
@@ -142,9 +145,11 @@ pub fn knn_preservation(
     if sample.is_empty() || k == 0 {
         return 0.0;
     }
-    let (Some(in_high), Some(in_low)) = (
-        nearest_neighbours(high, sample, k, &mut |_| false),
-        nearest_neighbours(low, sample, k, &mut |_| false),
+    let never = CancelToken::new();
+    let quiet = JobContext::new(&IgnoreProgress, &never);
+    let (Ok(in_high), Ok(in_low)) = (
+        nearest_neighbours(high, sample, k, quiet),
+        nearest_neighbours(low, sample, k, quiet),
     ) else {
         return 0.0;
     };
@@ -175,12 +180,17 @@ mod tests {
     #[test]
     fn neighbours_are_exact_nearest_first_and_exclude_the_point_itself() {
         let data = Array2::from_shape_fn((7, 1), |(i, _)| (i * i) as f32);
-        let found =
-            nearest_neighbours(data.view(), &[0, 3, 6], 2, &mut |_| false).expect("not cancelled");
+        let cancel = CancelToken::new();
+        let job = JobContext::new(&IgnoreProgress, &cancel);
+        let found = nearest_neighbours(data.view(), &[0, 3, 6], 2, job).expect("not cancelled");
         assert_eq!(found.of(0), (&[1u32, 2][..], &[1.0f32, 16.0][..]));
         assert_eq!(found.of(1).0, &[2, 4]);
         assert_eq!(found.of(2).0, &[5, 4]);
-        assert!(nearest_neighbours(data.view(), &[0], 2, &mut |_| true).is_none());
+        cancel.cancel();
+        assert_eq!(
+            nearest_neighbours(data.view(), &[0], 2, job).err(),
+            Some(Cancelled)
+        );
     }
 
     #[test]

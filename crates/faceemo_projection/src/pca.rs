@@ -14,7 +14,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
 use crate::matmul::{Threads, product};
-use faceemo_jobs::SplitMix64;
+use faceemo_jobs::{Cancelled, JobContext, SplitMix64};
 
 /// What can go wrong fitting or applying a PCA.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -47,6 +47,15 @@ pub enum PcaError {
     /// The data contains NaN or infinity.
     #[error("the data contains NaN or infinity")]
     NonFinite,
+    /// The caller cancelled the fit.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<Cancelled> for PcaError {
+    fn from(_: Cancelled) -> Self {
+        Self::Cancelled
+    }
 }
 
 /// A fitted PCA.
@@ -264,6 +273,21 @@ fn gaussian_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
 impl Pca {
     /// Fits `n_components` components to the rows of `data`.
     pub fn fit(data: ArrayView2<'_, f32>, n_components: usize) -> Result<Self, PcaError> {
+        let cancel = faceemo_jobs::CancelToken::new();
+        Self::fit_job(
+            data,
+            n_components,
+            JobContext::new(&faceemo_jobs::IgnoreProgress, &cancel),
+        )
+    }
+
+    /// [`Pca::fit`] as a job: reports each pass over the data and stops between passes
+    /// (with [`PcaError::Cancelled`]) once `job` is cancelled.
+    pub fn fit_job(
+        data: ArrayView2<'_, f32>,
+        n_components: usize,
+        job: JobContext<'_>,
+    ) -> Result<Self, PcaError> {
         let (rows, cols) = data.dim();
         if rows < 2 || cols == 0 {
             return Err(PcaError::TooSmall { rows, cols });
@@ -274,7 +298,9 @@ impl Pca {
                 cols,
             });
         }
+        job.report("PCA: column statistics", 0, 1);
         let (mean, total_variance) = column_statistics(data);
+        job.check_cancelled()?;
         if !total_variance.is_finite() || mean.iter().any(|m| !m.is_finite()) {
             return Err(PcaError::NonFinite);
         }
@@ -283,11 +309,13 @@ impl Pca {
         // components (noise-like data), the covariance is decomposed exactly instead.
         if subspace * 4 < cols
             && let Some((fit, _passes)) =
-                Self::fit_randomized(data, n_components, &mean, total_variance)
+                Self::fit_randomized(data, n_components, &mean, total_variance, job)?
         {
             return Ok(fit);
         }
+        job.report("PCA: covariance", 0, 1);
         let covariance = covariance(data, &mean);
+        job.check_cancelled()?;
         let matrix = DMatrix::from_fn(cols, cols, |i, j| covariance[[i, j]]);
         let pairs = leading_eigenpairs(matrix, n_components);
         let components =
@@ -306,21 +334,29 @@ impl Pca {
     /// ([`covariance_times`]). A Rayleigh–Ritz step on every iterate (`Zᵀ C Z`, free once
     /// `C Z` is known) estimates the components; iteration stops once those estimates stop
     /// moving. Returns the fit and the passes it took, or `None` when they are still moving
-    /// after [`MAX_POWER_ITERATIONS`] (no clear gap in the spectrum below the components).
+    /// after [`MAX_POWER_ITERATIONS`] (no clear gap in the spectrum below the components);
+    /// stops between passes when `job` is cancelled.
     fn fit_randomized(
         data: ArrayView2<'_, f32>,
         n_components: usize,
         mean: &Array1<f64>,
         total_variance: f64,
-    ) -> Option<(Self, usize)> {
+        job: JobContext<'_>,
+    ) -> Result<Option<(Self, usize)>, PcaError> {
         let rows = data.nrows();
         let width = n_components + OVERSAMPLING;
         let mut basis = orthonormalise(&gaussian_matrix(data.ncols(), width, RANDOM_SEED));
         let mut previous: Option<Array2<f64>> = None;
         let mut passes = 0;
         loop {
+            job.report(
+                "PCA: subspace iteration",
+                passes as u64,
+                MAX_POWER_ITERATIONS as u64,
+            );
             let image = covariance_times(data, mean, &basis);
             passes += 1;
+            job.check_cancelled()?;
             let (components, variances) =
                 rayleigh_ritz(&basis, &image, n_components, (rows - 1) as f64);
             let settled = previous
@@ -328,10 +364,10 @@ impl Pca {
                 .is_some_and(|before| directions_settled(before, &components));
             if settled {
                 let fit = Self::from_parts(mean.clone(), components, variances, total_variance);
-                return Some((fit, passes));
+                return Ok(Some((fit, passes)));
             }
             if passes > MAX_POWER_ITERATIONS {
-                return None;
+                return Ok(None);
             }
             previous = Some(components);
             basis = orthonormalise(&image);
@@ -417,6 +453,23 @@ mod tests {
         assert!((coords[[3, 0]] - coords[[0, 0]] - 45f32.sqrt()).abs() < 1e-4);
     }
 
+    fn quiet(cancel: &faceemo_jobs::CancelToken) -> JobContext<'_> {
+        JobContext::new(&faceemo_jobs::IgnoreProgress, cancel)
+    }
+
+    #[test]
+    fn a_cancelled_fit_stops_with_cancelled_on_either_path() {
+        let data = gaussian_matrix(500, 64, 3).map(|&v| v as f32);
+        let cancel = faceemo_jobs::CancelToken::new();
+        cancel.cancel();
+        for components in [2, 40] {
+            assert_eq!(
+                Pca::fit_job(data.view(), components, quiet(&cancel)).err(),
+                Some(PcaError::Cancelled)
+            );
+        }
+    }
+
     #[test]
     fn the_randomized_path_agrees_with_the_exact_one() {
         // 256-d data with a clear spectrum: 2 components take the randomized path.
@@ -431,8 +484,10 @@ mod tests {
             (signal + 0.3 * noise[[i, j]] + 1.0) as f32
         });
         let (mean, total) = column_statistics(data.view());
-        let (fast, passes) =
-            Pca::fit_randomized(data.view(), 2, &mean, total).expect("a clear gap settles");
+        let cancel = faceemo_jobs::CancelToken::new();
+        let (fast, passes) = Pca::fit_randomized(data.view(), 2, &mean, total, quiet(&cancel))
+            .expect("not cancelled")
+            .expect("a clear gap settles");
         // A clear spectral gap settles before the iteration cap.
         assert!(passes <= MAX_POWER_ITERATIONS, "{passes} passes");
         // The exact path, forced: ask for enough components that the subspace is not small.
@@ -449,8 +504,11 @@ mod tests {
     fn noise_without_a_spectral_gap_falls_back_to_the_exact_path() {
         let noise = gaussian_matrix(2000, 256, 21).map(|&v| v as f32);
         let (mean, total) = column_statistics(noise.view());
+        let cancel = faceemo_jobs::CancelToken::new();
         assert!(
-            Pca::fit_randomized(noise.view(), 2, &mean, total).is_none(),
+            Pca::fit_randomized(noise.view(), 2, &mean, total, quiet(&cancel))
+                .expect("not cancelled")
+                .is_none(),
             "iid noise should not settle within the iteration cap"
         );
         let fit = Pca::fit(noise.view(), 2).expect("fit");

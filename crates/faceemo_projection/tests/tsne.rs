@@ -2,7 +2,7 @@
 //! run repeats exactly, reports its progress, stops when asked, and places new points
 //! where their neighbours are.
 
-use faceemo_jobs::SplitMix64;
+use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate, SplitMix64};
 use faceemo_projection::{TsneError, TsneSettings, knn_preservation, sample_rows, tsne};
 use ndarray::{Array2, ArrayView1};
 
@@ -13,6 +13,21 @@ fn clusters(rows: usize) -> Array2<f32> {
         let centre = if j == i % 3 { 12.0 } else { 0.0 };
         (centre + random.normal()) as f32
     })
+}
+
+/// Runs t-SNE to the end, reporting to nobody (views are passed by value, as ndarray does).
+#[allow(clippy::needless_pass_by_value)]
+fn run(
+    data: ndarray::ArrayView2<'_, f32>,
+    settings: &TsneSettings,
+) -> Result<faceemo_projection::TsneMap, TsneError> {
+    let cancel = CancelToken::new();
+    tsne(
+        data,
+        settings,
+        JobContext::new(&IgnoreProgress, &cancel),
+        &mut |_| {},
+    )
 }
 
 fn quick() -> TsneSettings {
@@ -37,7 +52,7 @@ fn centroid(map: &Array2<f32>, cluster: usize) -> [f32; 2] {
 #[test]
 fn clusters_stay_apart_and_neighbourhoods_survive() {
     let data = clusters(450);
-    let map = tsne(data.view(), &quick(), &mut |_| true).expect("t-SNE runs");
+    let map = run(data.view(), &quick()).expect("t-SNE runs");
     assert_eq!(map.embedding.dim(), (450, 2));
     let sample = sample_rows(450, 200, 1);
     let preserved = knn_preservation(data.view(), map.embedding.view(), &sample, 10);
@@ -56,34 +71,52 @@ fn clusters_stay_apart_and_neighbourhoods_survive() {
 fn runs_repeat_exactly_report_progress_and_can_be_cancelled() {
     let data = clusters(300);
     let mut reports = Vec::new();
-    let first = tsne(data.view(), &quick(), &mut |progress| {
-        if let (Some(kl), Some(layout)) = (progress.kl_divergence, progress.layout) {
-            reports.push((progress.iteration, kl, layout.len()));
-        }
-        true
-    })
+    let cancel = CancelToken::new();
+    let first = tsne(
+        data.view(),
+        &quick(),
+        JobContext::new(&IgnoreProgress, &cancel),
+        &mut |progress| {
+            if let (Some(kl), Some(layout)) = (progress.kl_divergence, progress.layout) {
+                reports.push((progress.iteration, kl, layout.len()));
+            }
+        },
+    )
     .expect("t-SNE runs");
     let iterations: Vec<usize> = reports.iter().map(|r| r.0).collect();
     assert_eq!(iterations, vec![50, 100, 150, 200, 250, 300]);
     assert!(reports.iter().all(|r| r.2 == 300));
     // After early exaggeration the KL divergence goes down.
     assert!(reports[5].1 < reports[2].1, "{reports:?}");
-    let second = tsne(data.view(), &quick(), &mut |_| true).expect("t-SNE runs");
+    let second = run(data.view(), &quick()).expect("t-SNE runs");
     assert_eq!(first.embedding, second.embedding);
 
-    let mut calls = 0;
-    let cancelled = tsne(data.view(), &quick(), &mut |progress| {
-        calls += 1;
-        progress.iteration < 100
-    });
+    // Cancelled from the progress sink once iteration 100 is reported: it stops there.
+    let last = std::sync::Mutex::new(0u64);
+    let stopper = CancelToken::new();
+    let sink = |update: ProgressUpdate| {
+        if update.stage == "t-SNE: optimising" {
+            *last.lock().expect("lock") = update.done;
+            if update.done >= 100 {
+                stopper.cancel();
+            }
+        }
+    };
+    let cancelled = tsne(
+        data.view(),
+        &quick(),
+        JobContext::new(&sink, &stopper),
+        &mut |_| {},
+    );
     assert!(matches!(cancelled, Err(TsneError::Cancelled)));
-    assert!(calls < 10);
+    let stopped_at = *last.lock().expect("lock");
+    assert!((100..110).contains(&stopped_at), "stopped at {stopped_at}");
 }
 
 #[test]
 fn new_points_land_beside_their_neighbours_without_moving_the_map() {
     let data = clusters(300);
-    let map = tsne(data.view(), &quick(), &mut |_| true).expect("t-SNE runs");
+    let map = run(data.view(), &quick()).expect("t-SNE runs");
     let before = map.embedding.clone();
     // Fresh draws from cluster 1 and cluster 2.
     let mut random = SplitMix64::new(99);
@@ -104,7 +137,7 @@ fn new_points_land_beside_their_neighbours_without_moving_the_map() {
 #[test]
 fn too_few_rows_or_a_bad_perplexity_is_refused() {
     let data = clusters(30);
-    let error = tsne(data.view(), &TsneSettings::default(), &mut |_| true).unwrap_err();
+    let error = run(data.view(), &TsneSettings::default()).unwrap_err();
     assert!(
         error.to_string().contains("needs more than 90 rows"),
         "{error}"
@@ -113,5 +146,5 @@ fn too_few_rows_or_a_bad_perplexity_is_refused() {
         perplexity: 0.5,
         ..TsneSettings::default()
     };
-    assert!(tsne(clusters(300).view(), &settings, &mut |_| true).is_err());
+    assert!(run(clusters(300).view(), &settings).is_err());
 }

@@ -43,12 +43,7 @@ pub fn neighbour_agreement(
     group: &[u16],
     job: JobContext<'_>,
 ) -> Result<Vec<(Option<f64>, f64)>, Cancelled> {
-    let total = queries.len() as u64;
-    let found = nearest_neighbours(unit, queries, NEIGHBOURS, &mut |done| {
-        job.report("nearest neighbours", done as u64, total);
-        job.cancel.is_cancelled()
-    })
-    .ok_or(Cancelled)?;
+    let found = nearest_neighbours(unit, queries, NEIGHBOURS, job)?;
     Ok(queries
         .iter()
         .enumerate()

@@ -14,6 +14,7 @@
 mod affinity;
 mod repulsion;
 
+use faceemo_jobs::JobContext;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
@@ -89,7 +90,7 @@ pub enum TsneError {
     Cancelled,
 }
 
-/// What the progress callback sees.
+/// What the layout callback of [`tsne`] sees.
 #[derive(Debug)]
 pub struct TsneProgress<'a> {
     /// The stage in words ("nearest neighbours", "optimising", …).
@@ -121,14 +122,15 @@ pub struct TsneMap {
 
 impl TsneMap {
     /// A map rebuilt from a stored layout of `data` (e.g. from a [`crate::MapCache`]): the
-    /// PCA is fitted again so new points can be placed.
+    /// PCA is fitted again (as a part of `job`) so new points can be placed.
     pub fn from_layout(
         data: ArrayView2<'_, f32>,
         embedding: Array2<f32>,
         kl_divergence: f64,
         settings: &TsneSettings,
+        job: JobContext<'_>,
     ) -> Result<Self, TsneError> {
-        let (pca, reduced) = reduce(data, settings)?;
+        let (pca, reduced) = reduce(data, settings, job)?;
         Ok(Self {
             embedding,
             kl_divergence,
@@ -158,9 +160,13 @@ impl TsneMap {
 fn reduce(
     data: ArrayView2<'_, f32>,
     settings: &TsneSettings,
+    job: JobContext<'_>,
 ) -> Result<(Option<Pca>, Array2<f32>), TsneError> {
     if settings.pca_dimensions > 0 && settings.pca_dimensions < data.ncols() {
-        let pca = Pca::fit(data, settings.pca_dimensions)?;
+        let pca = Pca::fit_job(data, settings.pca_dimensions, job).map_err(|e| match e {
+            PcaError::Cancelled => TsneError::Cancelled,
+            other => TsneError::from(other),
+        })?;
         let reduced = pca.transform(data)?;
         Ok((Some(pca), reduced))
     } else {
@@ -168,12 +174,14 @@ fn reduce(
     }
 }
 
-/// Runs t-SNE on the rows of `data`. `progress` is called at each stage and every
-/// `report_every` iterations; returning `false` from it cancels the run.
+/// Runs t-SNE on the rows of `data`. `job` hears each stage and iteration and stops the
+/// run (with [`TsneError::Cancelled`]) once cancelled; `on_layout` sees the layout every
+/// `report_every` iterations, so a viewer can animate it.
 pub fn tsne(
     data: ArrayView2<'_, f32>,
     settings: &TsneSettings,
-    progress: &mut dyn FnMut(TsneProgress<'_>) -> bool,
+    job: JobContext<'_>,
+    on_layout: &mut dyn FnMut(TsneProgress<'_>),
 ) -> Result<TsneMap, TsneError> {
     validate(settings)?;
     let rows = data.nrows();
@@ -186,39 +194,21 @@ pub fn tsne(
         });
     }
     let total = settings.early_exaggeration_iterations + settings.iterations;
-    let stage = |name: &'static str| TsneProgress {
-        stage: name,
-        iteration: 0,
-        iterations: total,
-        kl_divergence: None,
-        layout: None,
+    let stage = |name: &str| -> Result<(), TsneError> {
+        job.report(format!("t-SNE: {name}"), 0, total as u64);
+        job.check_cancelled().map_err(|_| TsneError::Cancelled)
     };
-    if !progress(stage("PCA")) {
-        return Err(TsneError::Cancelled);
-    }
-    let (pca, reduced) = reduce(data, settings)?;
-    if !progress(stage("nearest neighbours")) {
-        return Err(TsneError::Cancelled);
-    }
+    stage("PCA")?;
+    let (pca, reduced) = reduce(data, settings, job)?;
+    stage("nearest neighbours")?;
     let all: Vec<usize> = (0..rows).collect();
-    // The neighbour search is the longest stage: report it, and let it be cancelled.
-    let mut searching = |done: usize| {
-        !progress(TsneProgress {
-            stage: "nearest neighbours",
-            iteration: done,
-            iterations: rows,
-            kl_divergence: None,
-            layout: None,
-        })
-    };
+    // The neighbour search is the longest stage: it reports and can be cancelled.
     let neighbours =
-        nearest_neighbours(reduced.view(), &all, k, &mut searching).ok_or(TsneError::Cancelled)?;
-    if !progress(stage("affinities")) {
-        return Err(TsneError::Cancelled);
-    }
+        nearest_neighbours(reduced.view(), &all, k, job).map_err(|_| TsneError::Cancelled)?;
+    stage("affinities")?;
     let p = symmetrise(&neighbours, &conditional(&neighbours, settings.perplexity));
     let start = initial_layout(reduced.view())?;
-    let (layout, kl_divergence) = optimise(&p, start, settings, progress)?;
+    let (layout, kl_divergence) = optimise(&p, start, settings, job, on_layout)?;
     let embedding = Array2::from_shape_fn((rows, 2), |(i, d)| layout[i][d] as f32);
     Ok(TsneMap {
         embedding,
@@ -319,7 +309,8 @@ fn optimise(
     p: &SparseAffinities,
     mut layout: Vec<[f64; 2]>,
     settings: &TsneSettings,
-    progress: &mut dyn FnMut(TsneProgress<'_>) -> bool,
+    job: JobContext<'_>,
+    on_layout: &mut dyn FnMut(TsneProgress<'_>),
 ) -> Result<(Vec<[f64; 2]>, f64), TsneError> {
     let rows = p.rows();
     let total = settings.early_exaggeration_iterations + settings.iterations;
@@ -380,16 +371,17 @@ fn optimise(
         if report {
             let snapshot: Vec<[f32; 2]> =
                 layout.iter().map(|p| [p[0] as f32, p[1] as f32]).collect();
-            let keep_going = progress(TsneProgress {
+            on_layout(TsneProgress {
                 stage: "optimising",
                 iteration: iteration + 1,
                 iterations: total,
                 kl_divergence: Some(kl),
                 layout: Some(&snapshot),
             });
-            if !keep_going {
-                return Err(TsneError::Cancelled);
-            }
+        }
+        if report || iteration % 5 == 0 {
+            job.report("t-SNE: optimising", (iteration + 1) as u64, total as u64);
+            job.check_cancelled().map_err(|_| TsneError::Cancelled)?;
         }
     }
     Ok((layout, kl))

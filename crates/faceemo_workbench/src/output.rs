@@ -74,6 +74,23 @@ pub fn write_csv_atomically(
     })
 }
 
+/// Writes `image` as a PNG, atomically. An empty image is refused.
+pub fn write_png_atomically(image: &image::RgbImage, path: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        image.width() > 0 && image.height() > 0,
+        "cannot save an empty picture to {path:?}"
+    );
+    write_atomically(path, |out| {
+        let mut bytes = Vec::new();
+        image.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )?;
+        out.write_all(&bytes)?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

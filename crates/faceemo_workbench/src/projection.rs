@@ -1,5 +1,6 @@
-//! The map behind the window: PCA of every released feature, the points it places, the
-//! neighbour index, and where a new feature lands.
+//! The maps behind the window, through the one map pipeline of window and CLI
+//! (`faceemo_maps`): PCA of every released feature with the points and the neighbour index,
+//! t-SNE through the map cache, where a new feature lands, and the nearest released samples.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,23 +8,44 @@ use std::time::Instant;
 use faceemo_analysis::{CosineIndex, Neighbour};
 use faceemo_data::Release;
 use faceemo_jobs::JobContext;
-use faceemo_maps::{FeatureMatrix, MapError, pca_map, tsne_map};
-use faceemo_projection::{MapCache, Pca, TsneError, TsneMap, TsneSettings};
+use faceemo_maps::{FeatureMatrix, PointGrid, pca_map, place_on_pca, tsne_map};
+use faceemo_projection::{MapCache, Pca, TsneMap, TsneSettings};
 use ndarray::ArrayView2;
 
-use super::points::MapPoints;
-use super::worker::{Event, EventSender, Stamp, TsneLayout, TsneReady};
+use crate::points::{Colouring, MapPoints};
 
-/// A finished map of a release.
+/// Where every point of one map lies, with the grid its hit-tests use (built with it, off
+/// the UI thread). NaN positions are rows that are not on this map.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// One position per point.
+    pub positions: Vec<[f32; 2]>,
+    /// The points bucketed for hover, click, box and lasso.
+    pub grid: PointGrid,
+}
+
+impl Layout {
+    /// Buckets `positions` into their grid.
+    pub fn new(positions: Vec<[f32; 2]>) -> Self {
+        let grid = PointGrid::new(&positions);
+        Self { positions, grid }
+    }
+}
+
+/// The PCA map of a release: what every other map and measurement of the window builds on.
 pub struct Projection {
     /// The fitted PCA (places new features).
     pub pca: Pca,
-    /// The points, coloured and placed.
+    /// Every row as a point, with its colouring groups.
     pub points: MapPoints,
+    /// Where the PCA puts each point.
+    pub layout: Arc<Layout>,
     /// Cosine neighbours over all splits.
     pub index: CosineIndex,
     /// Seconds the fit and transform took.
     pub seconds: f64,
+    /// How many rows were left off the map and why, when any were.
+    pub warning: Option<String>,
 }
 
 /// Where a dropped image landed and its nearest released samples.
@@ -56,31 +78,39 @@ pub struct NeighbourRow {
 /// Neighbours listed for a dropped image.
 pub const NEIGHBOURS: usize = 10;
 
-/// Fits a 2-D PCA on every finite row of the release and places every row.
+/// Fits a 2-D PCA on every finite row of the release and places every row (rows with NaN
+/// or infinite features are left off the map, and the warning says how many and where).
 pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, String> {
     let started = Instant::now();
-    job.report("stacking features", 0, 3);
+    job.report("stacking features", 0, 0);
     let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
+    job.check_cancelled().map_err(|e| e.to_string())?;
+    let (pca, coordinates) = pca_map(&matrix, 2, job).map_err(|e| e.to_string())?;
+    job.check_cancelled().map_err(|e| e.to_string())?;
+    job.report("placing points", 0, 0);
+    let positions: Vec<[f32; 2]> = coordinates
+        .rows()
+        .into_iter()
+        .map(|r| [r[0], r[1]])
+        .collect();
+    let layout = Arc::new(Layout::new(positions));
+    let points = MapPoints::new(release);
+    job.check_cancelled().map_err(|e| e.to_string())?;
     let views: Vec<ArrayView2<'_, f32>> =
         release.splits.iter().map(|s| s.features.view()).collect();
-    job.check_cancelled().map_err(|_| "cancelled".to_owned())?;
-    job.report("fitting PCA", 1, 3);
-    let (pca, coordinates) = pca_map(&matrix, 2).map_err(|e| e.to_string())?;
-    job.check_cancelled().map_err(|_| "cancelled".to_owned())?;
-    job.report("placing points", 2, 3);
-    let points = MapPoints::new(release, &coordinates.view());
     let index = CosineIndex::new(&views);
-    job.report("done", 3, 3);
     Ok(Projection {
         pca,
         points,
+        layout,
         index,
         seconds: started.elapsed().as_secs_f64(),
+        warning: matrix.warning(),
     })
 }
 
-/// Places a feature on the map and finds its nearest released samples.
-pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -> Placement {
+/// Places a feature on the PCA map and finds its nearest released samples.
+pub fn place(release: &Release, projection: &Projection, feature: &[f32]) -> Placement {
     let width = release.feature_dim().unwrap_or(0);
     if feature.len() != width {
         return Placement {
@@ -93,10 +123,7 @@ pub fn place(release: &Release, projection: &Arc<Projection>, feature: &[f32]) -
             )),
         };
     }
-    let query = ArrayView2::from_shape((1, width), feature).ok();
-    let position = query
-        .and_then(|q| projection.pca.transform(q).ok())
-        .map(|c| [c[[0, 0]], c[[0, 1]]]);
+    let position = place_on_pca(&projection.pca, feature);
     let neighbours = nearest_samples(release, projection, feature, NEIGHBOURS, None);
     Placement {
         position,
@@ -126,12 +153,6 @@ pub fn nearest_samples(
         })
         .collect();
     let wanted = k + usize::from(exclude.is_some());
-    let predictions = projection
-        .points
-        .groups(super::points::Colouring::Prediction);
-    let prediction_names = projection
-        .points
-        .group_names(super::points::Colouring::Prediction);
     projection
         .index
         .nearest(&views, feature, wanted)
@@ -157,11 +178,11 @@ pub fn nearest_samples(
                         .map_or_else(|| split.kind.to_string(), |s| s.dataset.to_string()),
                     emotion: sample
                         .map_or_else(|| "unlabelled".to_owned(), |s| s.emotion.name().to_owned()),
-                    predicted: predictions
-                        .get(point)
-                        .and_then(|&g| prediction_names.get(usize::from(g)))
-                        .cloned()
-                        .unwrap_or_default(),
+                    predicted: projection
+                        .points
+                        .group_name(Colouring::Prediction, point)
+                        .unwrap_or_default()
+                        .to_owned(),
                     similarity,
                 }
             },
@@ -188,55 +209,67 @@ pub fn neighbours_of_point(
     nearest_samples(release, projection, &feature, NEIGHBOURS, Some(point))
 }
 
-/// Runs t-SNE on every finite row of the release, sending a layout every few iterations
-/// so the map animates; rows with NaN features stay off the map (NaN positions).
+/// A t-SNE layout on its way.
+pub struct TsneLayout {
+    /// Iterations done.
+    pub iteration: usize,
+    /// Iterations planned.
+    pub iterations: usize,
+    /// KL divergence now.
+    pub kl_divergence: Option<f64>,
+    /// Where every point is now.
+    pub layout: Arc<Layout>,
+}
+
+/// A finished t-SNE map.
+pub struct TsneReady {
+    /// The map (places new points).
+    pub map: Arc<TsneMap>,
+    /// Where every point is.
+    pub layout: Arc<Layout>,
+    /// Seconds it took.
+    pub seconds: f64,
+    /// Whether it was read from the map cache.
+    pub from_cache: bool,
+}
+
+/// Runs t-SNE on every finite row of the release through the map cache, handing a layout
+/// to `on_layout` every few iterations so the map animates; rows with NaN features stay off
+/// the map (NaN positions).
 pub fn run_tsne(
     release: &Release,
     cache: Option<&MapCache>,
     job: JobContext<'_>,
-    events: &EventSender,
-    stamp: Stamp,
+    on_layout: &mut dyn FnMut(TsneLayout),
 ) -> Result<TsneReady, String> {
     let started = Instant::now();
     let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
     let data = matrix.finite_rows();
-    let scatter = |embedded: &[[f32; 2]]| -> Arc<Vec<[f32; 2]>> {
-        let mut layout = vec![[f32::NAN; 2]; matrix.rows()];
+    let scatter = |embedded: &[[f32; 2]]| -> Arc<Layout> {
+        let mut positions = vec![[f32::NAN; 2]; matrix.rows()];
         for (&row, &position) in matrix.finite.iter().zip(embedded) {
-            layout[row] = position;
+            positions[row] = position;
         }
-        Arc::new(layout)
+        Arc::new(Layout::new(positions))
     };
-    let settings = TsneSettings::default();
     let result = tsne_map(
         data.view(),
-        &settings,
+        &TsneSettings::default(),
         cache,
+        job,
         &mut |progress| {
-            job.report(
-                format!("t-SNE: {}", progress.stage),
-                progress.iteration as u64,
-                progress.iterations as u64,
-            );
             if let Some(layout) = progress.layout {
-                events.send(Event::TsneLayout(
-                    stamp,
-                    TsneLayout {
-                        iteration: progress.iteration,
-                        iterations: progress.iterations,
-                        kl_divergence: progress.kl_divergence,
-                        layout: scatter(layout),
-                    },
-                ));
+                on_layout(TsneLayout {
+                    iteration: progress.iteration,
+                    iterations: progress.iterations,
+                    kl_divergence: progress.kl_divergence,
+                    layout: scatter(layout),
+                });
             }
-            job.check_cancelled().is_ok()
         },
         &mut |error| eprintln!("cannot cache the t-SNE map: {error}"),
     )
-    .map_err(|e| match e {
-        MapError::Tsne(TsneError::Cancelled) => "t-SNE cancelled".to_owned(),
-        other => other.to_string(),
-    })?;
+    .map_err(|e| e.to_string())?;
     let embedded: Vec<[f32; 2]> = result
         .map
         .embedding
@@ -248,12 +281,6 @@ pub fn run_tsne(
         layout: scatter(&embedded),
         map: Arc::new(result.map),
         seconds: started.elapsed().as_secs_f64(),
+        from_cache: result.from_cache,
     })
-}
-
-/// Where a feature lands on a finished t-SNE map.
-pub fn place_on_tsne(map: &TsneMap, feature: &[f32]) -> Option<[f32; 2]> {
-    let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
-    let placed = map.transform(query).ok()?;
-    Some([placed[[0, 0]], placed[[0, 1]]])
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::points::Colouring;
+use crate::points::Colouring;
 
 /// Persisted settings (eframe's storage, one RON file per user).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -1,10 +1,10 @@
-//! The map's points: one per released sample, with its place on the map and the codes that
-//! colour it (dataset, emotion, split, prediction, correctness, confidence).
+//! The map's points: one per released sample, with where it came from and the codes that
+//! colour it (dataset, emotion, split, prediction, correctness, confidence). Where a point
+//! lies is the business of each map's layout; the points are the same on every map.
 
 use std::collections::BTreeMap;
 
 use faceemo_data::{Release, SplitData};
-use ndarray::ArrayView2;
 
 /// What colours the points.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,24 +61,21 @@ pub struct PointSource {
     pub row: usize,
 }
 
-/// All points of a release on one map.
+/// Every row of a release as a point, in split order.
 #[derive(Clone, Debug, Default)]
 pub struct MapPoints {
-    /// Map coordinates, one per point.
-    pub positions: Vec<[f32; 2]>,
     /// Which split and row each point is.
     pub sources: Vec<PointSource>,
     /// Group of each point under each colouring, indexed by `Colouring as usize`.
     groups: [Vec<u16>; 6],
     /// Group names under each colouring.
     names: [Vec<String>; 6],
-    /// Probability of the predicted class.
-    pub confidence: Vec<f32>,
 }
 
 impl MapPoints {
-    /// Builds the points of `release` placed at `coordinates` (rows of all splits, in order).
-    pub fn new(release: &Release, coordinates: &ArrayView2<'_, f32>) -> Self {
+    /// The points of every row of `release`. The prediction is the arg-max of the released
+    /// logits ([`SplitData::predicted_classes`]), the confidence its probability.
+    pub fn new(release: &Release) -> Self {
         let mut points = Self::default();
         let labels = release.labels.names();
         let mut datasets = Interner::default();
@@ -95,21 +92,9 @@ impl MapPoints {
         for label in &labels {
             emotions.code(label);
         }
-        let mut index = 0;
         for (split_index, split) in release.splits.iter().enumerate() {
             let predicted = split.predicted_classes();
             for row in 0..split.rows() {
-                let position = coordinates
-                    .row(index)
-                    .iter()
-                    .take(2)
-                    .copied()
-                    .collect::<Vec<f32>>();
-                index += 1;
-                points.positions.push([
-                    position.first().copied().unwrap_or(0.0),
-                    position.get(1).copied().unwrap_or(0.0),
-                ]);
                 points.sources.push(PointSource {
                     split: split_index,
                     row,
@@ -136,7 +121,6 @@ impl MapPoints {
                 points.groups[Colouring::Prediction as usize].push(emotions.code(predicted_name));
                 points.groups[Colouring::Correctness as usize].push(correctness.code(correct));
                 points.groups[Colouring::Confidence as usize].push(confidence_bin(confidence));
-                points.confidence.push(confidence);
             }
         }
         points.names = [
@@ -152,12 +136,20 @@ impl MapPoints {
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.positions.len()
+        self.sources.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
+        self.sources.is_empty()
+    }
+
+    /// The name of point `point`'s group under `colouring`.
+    pub fn group_name(&self, colouring: Colouring, point: usize) -> Option<&str> {
+        let group = *self.groups(colouring).get(point)?;
+        self.group_names(colouring)
+            .get(usize::from(group))
+            .map(String::as_str)
     }
 
     /// The group of every point under a colouring.
@@ -188,22 +180,6 @@ impl MapPoints {
         }
         counts
     }
-
-    /// The bounding box of the positions, `[min, max]`.
-    pub fn bounds(&self) -> Option<([f32; 2], [f32; 2])> {
-        bounds(&self.positions)
-    }
-}
-
-/// The bounding box of the finite positions, `[min, max]`.
-pub fn bounds(positions: &[[f32; 2]]) -> Option<([f32; 2], [f32; 2])> {
-    let finite = positions
-        .iter()
-        .filter(|p| p[0].is_finite() && p[1].is_finite());
-    finite.fold(None, |bounds, p| {
-        let ([x0, y0], [x1, y1]) = bounds.unwrap_or((*p, *p));
-        Some(([x0.min(p[0]), y0.min(p[1])], [x1.max(p[0]), y1.max(p[1])]))
-    })
 }
 
 fn sample_labels(split: &SplitData, row: usize) -> (Option<&str>, Option<&str>) {
@@ -239,12 +215,10 @@ impl Interner {
     }
 }
 
-/// The points of a synthetic demo set, all at the origin (for tests of what reads them).
+/// The points of a synthetic demo set (for tests of what reads them).
 #[cfg(test)]
 pub(crate) fn demo_points(seed: u64) -> MapPoints {
-    let release = faceemo_data::synthetic_release(seed);
-    let coordinates = ndarray::Array2::<f32>::zeros((release.total_rows(), 2));
-    MapPoints::new(&release, &coordinates.view())
+    MapPoints::new(&faceemo_data::synthetic_release(seed))
 }
 
 #[cfg(test)]
