@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
 use faceemo::{StartOptions, WorkbenchApp};
 use faceemo_workbench::{Intent, MapMethod, ReconstructFrom};
 
@@ -89,7 +88,7 @@ fn main() {
     println!("release: {rows} rows");
 
     let mut tsne = Phase::default();
-    harness.get_by_label("t-SNE").click();
+    harness.state_mut().ask(Intent::ShowMap(MapMethod::Tsne));
     run_until(&mut harness, &mut tsne, |app| {
         core(app).map().tsne.map.is_some() || core(app).map().method != MapMethod::Tsne
     });

@@ -4,12 +4,12 @@
 //! and Lasso tools select regions; every hit-test goes through the layout's grid in the
 //! core, never a scan of every point.
 
-use egui::{Color32, Pos2, Rect, Stroke, TextureOptions};
+use egui::{Color32, Pos2, Rect, Stroke};
 use egui_plot::{Plot, PlotPoint, PlotTransform};
 use faceemo_workbench::{Colouring, Intent, MapMethod, Slot, Workbench};
 
+use super::layer::{BackgroundLayer, Scene};
 use super::palette::group_colours;
-use super::raster::{PointStyle, RasterView, rasterize};
 
 /// What a drag on the map does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct MapPanel {
     x_ends: (String, String),
     /// Emotions at the ends of the vertical axis.
     y_ends: (String, String),
-    layer: PointLayer,
+    layer: BackgroundLayer,
 }
 
 impl Default for MapPanel {
@@ -54,78 +54,7 @@ impl Default for MapPanel {
             user_moved: false,
             x_ends: (String::new(), String::new()),
             y_ends: (String::new(), String::new()),
-            layer: PointLayer::default(),
-        }
-    }
-}
-
-/// The points drawn as one texture inside a plot, redrawn only when the view or the style
-/// changes.
-#[derive(Default)]
-pub struct PointLayer {
-    texture: Option<egui::TextureHandle>,
-    key: Option<LayerKey>,
-}
-
-#[derive(Clone, PartialEq)]
-struct LayerKey {
-    min: [f64; 2],
-    max: [f64; 2],
-    size: [usize; 2],
-    style_version: u64,
-}
-
-impl PointLayer {
-    /// Paints `positions` inside the plot frame of `transform`. `style_version` must change
-    /// whenever anything in `style` does; the texture is rebuilt only then or when the view
-    /// moves.
-    pub fn paint(
-        &mut self,
-        ui: &egui::Ui,
-        transform: &PlotTransform,
-        positions: &[[f32; 2]],
-        style: &PointStyle<'_>,
-        style_version: u64,
-    ) {
-        let frame = *transform.frame();
-        let pixels_per_point = ui.ctx().pixels_per_point();
-        let bounds = transform.bounds();
-        let key = LayerKey {
-            min: bounds.min(),
-            max: bounds.max(),
-            size: [
-                (frame.width() * pixels_per_point).round() as usize,
-                (frame.height() * pixels_per_point).round() as usize,
-            ],
-            style_version,
-        };
-        if self.key.as_ref() != Some(&key) {
-            let view = RasterView {
-                min: key.min,
-                max: key.max,
-                width: key.size[0],
-                height: key.size[1],
-            };
-            let image = rasterize(positions, style, &view);
-            match &mut self.texture {
-                Some(texture) => texture.set(image, TextureOptions::NEAREST),
-                None => {
-                    self.texture = Some(ui.ctx().load_texture(
-                        "map points",
-                        image,
-                        TextureOptions::NEAREST,
-                    ));
-                }
-            }
-            self.key = Some(key);
-        }
-        if let Some(texture) = &self.texture {
-            ui.painter_at(frame).image(
-                texture.id(),
-                frame,
-                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
-                Color32::WHITE,
-            );
+            layer: BackgroundLayer::default(),
         }
     }
 }
@@ -190,7 +119,7 @@ impl MapPanel {
         self.last_bounds = Some((transform.bounds().min(), transform.bounds().max()));
         let plot_response = response.response;
         self.note_view_moves(ui, &plot_response);
-        self.draw_points(ui, core, positions, &transform);
+        self.draw_points(ui, core, &layout, &transform);
         let painter = ui.painter_at(frame);
         if let Some(position) = core.dropped_image_position() {
             let at = transform.position_from_point(&PlotPoint::new(position[0], position[1]));
@@ -340,28 +269,26 @@ impl MapPanel {
         &mut self,
         ui: &egui::Ui,
         core: &Workbench,
-        positions: &[[f32; 2]],
+        layout: &std::sync::Arc<faceemo_workbench::Layout>,
         transform: &PlotTransform,
     ) {
         let Some(projection) = core.projection() else {
             return;
         };
-        let points = &projection.points;
-        let colouring = core.settings().colouring;
-        let colours = group_colours(colouring, points.group_names(colouring));
         let map = core.map();
+        let colouring = core.settings().colouring;
         let radius = core.settings().point_radius;
-        let style = PointStyle {
-            groups: points.groups(colouring),
-            colours: &colours,
-            hidden: &map.hidden,
-            selected: &map.selection,
-            radius,
-            alpha: 200,
-        };
         // The radius and the method change the picture too: fold them into the version.
         let version = (map.version * 8 + radius as u64) * 4 + map.method as u64;
-        self.layer.paint(ui, transform, positions, &style, version);
+        self.layer.paint(ui, transform, version, || Scene {
+            layout: std::sync::Arc::clone(layout),
+            projection: std::sync::Arc::clone(projection),
+            colouring,
+            colours: group_colours(colouring, projection.points.group_names(colouring)),
+            hidden: map.hidden.clone(),
+            selection: std::sync::Arc::clone(&map.selection),
+            radius,
+        });
     }
 
     fn select_by_drag(

@@ -8,6 +8,7 @@
 mod data_panel;
 mod dialogs;
 mod lab;
+mod layer;
 mod map;
 mod menu;
 mod palette;
@@ -22,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use faceemo_workbench::{Intent, Message, Runner, Settings, Workbench};
 
 pub use faceemo_workbench::{Colouring, MapMethod, StartOptions};
-pub use map::PointLayer;
+pub use layer::PointLayer;
 pub use raster::{PointStyle, RasterView, rasterize};
 
 /// A picture of the lab window on its way from the screenshot callback.
