@@ -357,10 +357,10 @@ fn a_box_drawn_on_the_map_selects_points_and_counts_them() {
 
 /// The fixture images extracted by the tiny model into a set of their own (so features
 /// match the model's), opened with that model.
-fn extracted_set_with_model(folder: &Path) -> Harness<'static, WorkbenchApp> {
+fn extracted_set_with_model(folder: &Path, model: &str) -> Harness<'static, WorkbenchApp> {
     let out = folder.join("mine.npz");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_faceemo"))
-        .args(["extract", "--backend", "cpu", "--model", &tiny_model()])
+        .args(["extract", "--backend", "cpu", "--model", model])
         .arg(fixtures().join("images"))
         .arg("-o")
         .arg(&out)
@@ -373,7 +373,7 @@ fn extracted_set_with_model(folder: &Path) -> Harness<'static, WorkbenchApp> {
     );
     let mut harness = open(StartOptions {
         sources: vec![out, folder.join("mine_metadata.csv")],
-        model: Some(tiny_model()),
+        model: Some(model.to_owned()),
         ..StartOptions::default()
     });
     wait_for(&mut harness, "the extracted set and the model", |app| {
@@ -385,7 +385,7 @@ fn extracted_set_with_model(folder: &Path) -> Harness<'static, WorkbenchApp> {
 #[test]
 fn a_dropped_face_is_predicted_placed_among_its_neighbours_and_reconstructed() {
     let folder = tempfile::tempdir().expect("tempdir");
-    let mut harness = extracted_set_with_model(folder.path());
+    let mut harness = extracted_set_with_model(folder.path(), &tiny_model());
 
     drop_file(&mut harness, fixtures().join("images/colour.png"));
     wait_for(&mut harness, "the prediction and neighbours", |app| {
@@ -468,7 +468,10 @@ fn a_dropped_face_is_predicted_placed_among_its_neighbours_and_reconstructed() {
 #[test]
 fn a_second_reconstruct_replaces_the_first_and_cancel_stops_one_from_a_sample() {
     let folder = tempfile::tempdir().expect("tempdir");
-    let mut harness = extracted_set_with_model(folder.path());
+    // The 224-pixel tiny model: slow enough that a reconstruction is still running when
+    // Cancel is clicked.
+    let model = fixtures().join("models/tiny224").display().to_string();
+    let mut harness = extracted_set_with_model(folder.path(), &model);
     drop_file(&mut harness, fixtures().join("images/colour.png"));
     wait_for(&mut harness, "the prediction", |app| {
         app.core().lab().placement.is_some() && !app.is_busy()

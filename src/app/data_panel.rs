@@ -106,7 +106,7 @@ impl DataPanel {
                 .add_enabled(dialogs.idle(), egui::Button::new("Save as..."))
                 .clicked()
             {
-                dialogs.open(Purpose::SaveSelection);
+                dialogs.open(ui.ctx(), Purpose::SaveSelection);
             }
         });
     }
@@ -158,7 +158,7 @@ fn legend(ui: &mut egui::Ui, core: &Workbench, intents: &mut Vec<Intent>) {
     let map = core.map();
     let names = points.group_names(current);
     let colours = group_colours(current, names);
-    let totals = points.group_counts(current, None);
+    let totals = points.group_totals(current);
     let selected = map.summary.as_ref().map(|s| s.counts(current));
     ui.label("Click an entry to hide or show it (hidden points stay as grey context).");
     for (group, name) in names.iter().enumerate() {
@@ -195,7 +195,9 @@ fn sample_neighbours(ui: &mut egui::Ui, core: &Workbench, intents: &mut Vec<Inte
         return;
     };
     let Some((found_for, rows)) = &map.sample_neighbours else {
-        ui.spinner();
+        if core.running(faceemo_workbench::Slot::Neighbours) {
+            ui.spinner();
+        }
         return;
     };
     if *found_for != point {
@@ -221,7 +223,7 @@ fn shift_lab(ui: &mut egui::Ui, core: &Workbench, lab_open: &mut bool) {
         "Accuracy, calibration and confusion per dataset and split, distances, MMD, domain \
          classifiers and probe transfer between datasets, and any two selections compared.",
     );
-    let state = if core.shift_running() {
+    let state = if core.running(faceemo_workbench::Slot::ShiftReport) {
         " (measuring...)"
     } else if core.shift().measured.is_some() {
         ""

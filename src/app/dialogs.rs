@@ -35,16 +35,19 @@ impl Dialogs {
         self.pending.is_none()
     }
 
-    /// Opens a dialog for `purpose` unless one is open already.
-    pub fn open(&mut self, purpose: Purpose) {
+    /// Opens a dialog for `purpose` unless one is open already; `ctx` is woken when it
+    /// closes.
+    pub fn open(&mut self, ctx: &egui::Context, purpose: Purpose) {
         if self.pending.is_some() {
             return;
         }
         let (sender, receiver) = sync_channel(1);
+        let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("file dialog".to_owned())
             .spawn(move || {
                 let _ = sender.send(run_dialog(purpose));
+                ctx.request_repaint();
             });
         if spawned.is_ok() {
             self.pending = Some((purpose, receiver));
@@ -70,12 +73,13 @@ fn run_dialog(purpose: Purpose) -> Option<Vec<PathBuf>> {
     let dialog = rfd::FileDialog::new();
     let one = |path: Option<PathBuf>| path.map(|p| vec![p]);
     match purpose {
-        Purpose::OpenFiles => dialog
-            .add_filter(
-                "Features, metadata, images",
-                &["npz", "csv", "png", "jpg", "jpeg", "webp", "bmp"],
-            )
-            .pick_files(),
+        Purpose::OpenFiles => {
+            let mut extensions = vec!["npz", "csv"];
+            extensions.extend(faceemo_workbench::IMAGE_EXTENSIONS);
+            dialog
+                .add_filter("Features, metadata, images", &extensions)
+                .pick_files()
+        }
         Purpose::OpenFolder | Purpose::OpenModel | Purpose::ShiftTables => {
             one(dialog.pick_folder())
         }

@@ -110,6 +110,9 @@ impl LabPanel {
         if let Some(note) = &placement.note {
             ui.label(note);
         }
+        if placement.neighbours.is_empty() {
+            return;
+        }
         if let Some(point) = neighbours_table(ui, "neighbours", &placement.neighbours) {
             intents.push(Intent::Select(vec![point]));
         }
@@ -237,7 +240,7 @@ impl LabPanel {
                 .add_enabled(dialogs.idle(), egui::Button::new("Save as..."))
                 .clicked()
             {
-                dialogs.open(Purpose::SaveReconstruction);
+                dialogs.open(ui.ctx(), Purpose::SaveReconstruction);
             }
         });
     }

@@ -72,13 +72,13 @@ fn file_menu(
         .add_enabled(dialogs.idle(), egui::Button::new("Open files..."))
         .clicked()
     {
-        dialogs.open(Purpose::OpenFiles);
+        dialogs.open(ui.ctx(), Purpose::OpenFiles);
     }
     if ui
         .add_enabled(dialogs.idle(), egui::Button::new("Open folder..."))
         .clicked()
     {
-        dialogs.open(Purpose::OpenFolder);
+        dialogs.open(ui.ctx(), Purpose::OpenFolder);
     }
     if ui.button("Download release from Hugging Face").clicked() {
         intents.push(Intent::DownloadRelease);
@@ -111,7 +111,7 @@ fn model_menu(
         .add_enabled(dialogs.idle(), egui::Button::new("Open model folder..."))
         .clicked()
     {
-        dialogs.open(Purpose::OpenModel);
+        dialogs.open(ui.ctx(), Purpose::OpenModel);
     }
     if ui
         .button(format!(

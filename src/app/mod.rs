@@ -147,10 +147,10 @@ impl WorkbenchApp {
                     self.request_lab_png(ctx, path, rect);
                 }
                 shift_view::LabAction::ChooseExportFolder => {
-                    self.dialogs.open(dialogs::Purpose::ShiftTables);
+                    self.dialogs.open(ctx, dialogs::Purpose::ShiftTables);
                 }
                 shift_view::LabAction::ChoosePngPath => {
-                    self.dialogs.open(dialogs::Purpose::LabPng);
+                    self.dialogs.open(ctx, dialogs::Purpose::LabPng);
                 }
             }
         }
@@ -202,7 +202,9 @@ impl WorkbenchApp {
             dialogs::Purpose::LabPng => {
                 if let Some(path) = first() {
                     self.shift.png_path = path.display().to_string();
-                    ctx.request_repaint();
+                    if let Some(rect) = self.shift.last_rect() {
+                        self.request_lab_png(ctx, path, rect);
+                    }
                 }
             }
         }

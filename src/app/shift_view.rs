@@ -143,6 +143,13 @@ pub struct ShiftView {
     last_rect: Option<egui::Rect>,
 }
 
+impl ShiftView {
+    /// Where the window was drawn last frame, when it is open.
+    pub fn last_rect(&self) -> Option<egui::Rect> {
+        self.last_rect.filter(|_| self.open)
+    }
+}
+
 fn figure(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
 }
@@ -188,7 +195,7 @@ impl ShiftView {
         if running {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Measuring... (progress and Cancel in the status bar)");
+                ui.label("Working... (progress and Cancel in the status bar)");
             });
         }
         if let Some(failure) = &lab.failure {

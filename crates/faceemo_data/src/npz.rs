@@ -5,7 +5,7 @@
 //! Data is read with `ndarray-npy` straight into the final buffer (no second copy for
 //! C-order float32, the release's layout).
 
-use std::io::{Cursor, Read, Seek};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use ndarray::{Array2, ShapeBuilder as _};
@@ -82,6 +82,40 @@ const MAX_HEADER_BYTES: usize = 1 << 20;
 /// The most a deflated member can expand (deflate's limit is about 1032:1).
 const MAX_DEFLATE_RATIO: u64 = 1100;
 
+/// Brackets a `.npy` header may nest (numpy writes two: the dict and the shape tuple).
+const MAX_HEADER_NESTING: usize = 8;
+
+/// The deepest nesting of `(`, `[` and `{` in a header.
+fn nesting_depth(header: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for byte in header {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// At most the first 120 characters of hostile text, for a message.
+fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 120;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}... ({} characters)", &text[..cut], text.chars().count()),
+        None => text.to_owned(),
+    }
+}
+
+/// What the members of one NPZ may decode to in all: this many times the file's length
+/// (float features compress barely at all; a file that expands more is a decoding bomb) …
+const DECODE_BUDGET_PER_FILE_BYTE: u64 = 32;
+/// … or at least this much (small files of legitimately repetitive arrays still open).
+const MIN_DECODE_BUDGET: u64 = 256 << 20;
+
 /// Reads a split file from disk.
 pub fn read_split_file(path: &Path) -> Result<SplitArrays, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
@@ -92,7 +126,17 @@ pub fn read_split_file(path: &Path) -> Result<SplitArrays, DataError> {
 }
 
 /// Reads a split from any seekable reader; `path` is only used in messages.
-pub fn read_split_arrays<R: Read + Seek>(reader: R, path: &Path) -> Result<SplitArrays, DataError> {
+pub fn read_split_arrays<R: Read + Seek>(
+    mut reader: R,
+    path: &Path,
+) -> Result<SplitArrays, DataError> {
+    let io_error = |source| DataError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    // What the file really holds bounds what any member may claim.
+    let length = reader.seek(SeekFrom::End(0)).map_err(io_error)?;
+    reader.rewind().map_err(io_error)?;
     let mut zip = ZipArchive::new(reader).map_err(|source| DataError::NotZip {
         path: path.to_owned(),
         source,
@@ -101,6 +145,10 @@ pub fn read_split_arrays<R: Read + Seek>(reader: R, path: &Path) -> Result<Split
         zip: &mut zip,
         path,
         notes: Vec::new(),
+        length,
+        budget: length
+            .saturating_mul(DECODE_BUDGET_PER_FILE_BYTE)
+            .max(MIN_DECODE_BUDGET),
     };
     let features = archive.read_float_matrix("features")?;
     let logits = archive.read_float_matrix("logits")?;
@@ -156,6 +204,10 @@ struct Archive<'a, R: Read + Seek> {
     zip: &'a mut ZipArchive<R>,
     path: &'a Path,
     notes: Vec<String>,
+    /// The file's length in bytes.
+    length: u64,
+    /// Bytes the members opened from now on may still decode to.
+    budget: u64,
 }
 
 /// A member opened and its header checked: the data bytes are next in `reader`.
@@ -197,6 +249,25 @@ impl<R: Read + Seek> Archive<'_, R> {
         let mut member = self.zip.by_index(index).map_err(member_error)?;
         let declared = member.size();
         let compressed = member.compressed_size();
+        if compressed > self.length {
+            return Err(not_npy(format!(
+                "declares {compressed} compressed bytes but the file holds {} bytes",
+                self.length
+            )));
+        }
+        if member.compression() == zip::CompressionMethod::Stored && declared != compressed {
+            return Err(not_npy(format!(
+                "is stored uncompressed but declares {declared} bytes from {compressed}"
+            )));
+        }
+        if declared > self.budget {
+            return Err(not_npy(format!(
+                "would decode to {declared} bytes, more than a {}-byte file can honestly hold \
+                 (at most {} times its length)",
+                self.length, DECODE_BUDGET_PER_FILE_BYTE
+            )));
+        }
+        self.budget -= declared;
         if declared
             > compressed
                 .saturating_mul(MAX_DEFLATE_RATIO)
@@ -239,8 +310,16 @@ impl<R: Read + Seek> Archive<'_, R> {
             .read_exact(&mut rest)
             .map_err(|e| not_npy(format!("truncated header: {e}")))?;
         header_bytes.extend_from_slice(&rest);
+        // numpy writes a flat dict with one shape tuple: anything nested deeper is hostile
+        // (the literal parser recurses once per level).
+        let depth = nesting_depth(&rest);
+        if depth > MAX_HEADER_NESTING {
+            return Err(not_npy(format!(
+                "header nests {depth} levels deep (a .npy header is a flat dict)"
+            )));
+        }
         let header = Header::from_reader(&mut Cursor::new(&header_bytes))
-            .map_err(|e| not_npy(format!("bad header: {e}")))?;
+            .map_err(|e| not_npy(format!("bad header: {}", excerpt(&e.to_string()))))?;
         let data_bytes = declared.saturating_sub(header_bytes.len() as u64);
         Ok(OpenMember {
             reader: Box::new(ChunkedReader(member)),
@@ -391,6 +470,94 @@ pub fn display_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::io::Write as _;
+
+    /// An NPZ in memory with `features`, `logits` and `probs` of `rows` rows.
+    fn small_npz(rows: usize) -> Vec<u8> {
+        let mut bytes = Cursor::new(Vec::new());
+        let mut npz = ndarray_npy::NpzWriter::new(&mut bytes);
+        npz.add_array("features", &ndarray::Array2::<f32>::ones((rows, 4)))
+            .expect("features");
+        npz.add_array("logits", &ndarray::Array2::<f32>::zeros((rows, 7)))
+            .expect("logits");
+        npz.add_array("probs", &ndarray::Array2::<f32>::zeros((rows, 7)))
+            .expect("probs");
+        npz.finish().expect("npz");
+        bytes.into_inner()
+    }
+
+    fn read(bytes: Vec<u8>) -> Result<SplitArrays, DataError> {
+        read_split_arrays(Cursor::new(bytes), Path::new("hostile.npz"))
+    }
+
+    #[test]
+    fn a_member_declaring_more_bytes_than_the_file_holds_is_refused_before_allocating() {
+        let mut bytes = small_npz(3);
+        assert!(read(bytes.clone()).is_ok());
+        // The central directory entry of features.npy: sizes at offsets 20 and 24.
+        let name = b"features.npy";
+        let entry = (0..bytes.len() - 46)
+            .find(|&i| bytes[i..i + 4] == *b"PK\x01\x02" && bytes[i + 46..].starts_with(name))
+            .expect("the central directory entry");
+        for offset in [20, 24] {
+            bytes[entry + offset..entry + offset + 4]
+                .copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        }
+        let error = read(bytes).expect_err("refused").to_string();
+        assert!(error.contains("the file holds"), "{error}");
+    }
+
+    #[test]
+    fn a_deflate_bomb_is_refused_by_the_decode_budget() {
+        // 300 MB of zeros deflate to about 300 KB: far beyond 32 times the file's length.
+        let rows = 102_400;
+        let mut header =
+            format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, 768), }}");
+        while (header.len() + 11) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("features.npy", options).expect("member");
+        zip.write_all(b"\x93NUMPY\x01\x00").expect("magic");
+        zip.write_all(&(header.len() as u16).to_le_bytes())
+            .expect("length");
+        zip.write_all(header.as_bytes()).expect("header");
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..300 {
+            zip.write_all(&zeros).expect("zeros");
+        }
+        let bytes = zip.finish().expect("zip").into_inner();
+        assert!(bytes.len() < 2 << 20, "{} bytes", bytes.len());
+        let error = read(bytes).expect_err("refused").to_string();
+        assert!(error.contains("would decode to"), "{error}");
+    }
+
+    #[test]
+    fn a_deeply_nested_header_is_refused_and_quoted_briefly() {
+        let mut header = "{'descr': '<f4', 'fortran_order': False, 'shape': ".to_owned();
+        header.push_str(&"[".repeat(60_000));
+        header.push('\n');
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("features.npy", zip::write::SimpleFileOptions::default())
+            .expect("member");
+        zip.write_all(b"\x93NUMPY\x02\x00").expect("magic");
+        zip.write_all(&(header.len() as u32).to_le_bytes())
+            .expect("length");
+        zip.write_all(header.as_bytes()).expect("header");
+        let bytes = zip.finish().expect("zip").into_inner();
+        let error = read(bytes).expect_err("refused").to_string();
+        assert!(error.contains("nests 60001 levels"), "{error}");
+        assert!(error.len() < 400, "{} characters", error.len());
+        assert_eq!(
+            excerpt(&"x".repeat(500)).len(),
+            120 + "... (500 characters)".len()
+        );
+    }
 
     #[test]
     fn nan_and_both_infinities_are_non_finite() {

@@ -89,6 +89,13 @@ impl PointGrid {
 
     /// Every point in cells overlapping the rectangle `[lo, hi]`, in ascending order.
     fn candidates(&self, lo: [f64; 2], hi: [f64; 2]) -> Vec<u32> {
+        let mut found = self.unsorted_candidates(lo, hi);
+        found.sort_unstable();
+        found
+    }
+
+    /// Every point in cells overlapping the rectangle `[lo, hi]`, cell by cell.
+    fn unsorted_candidates(&self, lo: [f64; 2], hi: [f64; 2]) -> Vec<u32> {
         if self.points.is_empty() {
             return Vec::new();
         }
@@ -100,7 +107,6 @@ impl PointGrid {
             let end = self.starts[row * self.columns + c1 + 1] as usize;
             found.extend_from_slice(&self.points[start..end]);
         }
-        found.sort_unstable();
         found
     }
 
@@ -116,7 +122,7 @@ impl PointGrid {
             return None;
         }
         let mut best: Option<(usize, f64)> = None;
-        for index in self.candidates(lo, hi) {
+        for index in self.unsorted_candidates(lo, hi) {
             let index = index as usize;
             let Some(p) = positions.get(index) else {
                 continue;
@@ -124,7 +130,9 @@ impl PointGrid {
             let dx = f64::from(p[0]) - at[0];
             let dy = f64::from(p[1]) - at[1];
             let distance = dx * dx + dy * dy;
-            if distance <= reach * reach && best.is_none_or(|(_, d)| distance < d) {
+            let better =
+                best.is_none_or(|(i, d)| distance.total_cmp(&d).then(index.cmp(&i)).is_lt());
+            if distance <= reach * reach && better {
                 best = Some((index, distance));
             }
         }

@@ -458,15 +458,22 @@ mod tests {
     }
 
     #[test]
-    fn a_cancelled_fit_stops_with_cancelled_on_either_path() {
+    fn a_fit_cancelled_during_either_path_stops_with_cancelled() {
         let data = gaussian_matrix(500, 64, 3).map(|&v| v as f32);
-        let cancel = faceemo_jobs::CancelToken::new();
-        cancel.cancel();
-        for components in [2, 40] {
-            assert_eq!(
-                Pca::fit_job(data.view(), components, quiet(&cancel)).err(),
-                Some(PcaError::Cancelled)
-            );
+        // 2 components of 64 take the randomized path, 40 the exact covariance.
+        for (components, stage) in [(2, "PCA: subspace iteration"), (40, "PCA: covariance")] {
+            let cancel = faceemo_jobs::CancelToken::new();
+            let seen = std::sync::Mutex::new(Vec::new());
+            let sink = |update: faceemo_jobs::ProgressUpdate| {
+                if update.stage == stage {
+                    cancel.cancel();
+                }
+                seen.lock().expect("lock").push(update.stage);
+            };
+            let fit = Pca::fit_job(data.view(), components, JobContext::new(&sink, &cancel));
+            assert_eq!(fit.err(), Some(PcaError::Cancelled), "{stage}");
+            let seen = seen.lock().expect("lock");
+            assert_eq!(seen.last().map(String::as_str), Some(stage), "{seen:?}");
         }
     }
 

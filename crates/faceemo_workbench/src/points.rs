@@ -70,6 +70,8 @@ pub struct MapPoints {
     groups: [Vec<u16>; 6],
     /// Group names under each colouring.
     names: [Vec<String>; 6],
+    /// Points per group under each colouring (counted once, for the legend).
+    totals: [Vec<usize>; 6],
 }
 
 impl MapPoints {
@@ -131,6 +133,7 @@ impl MapPoints {
             correctness.names,
             CONFIDENCE_NAMES.iter().map(|s| (*s).to_owned()).collect(),
         ];
+        points.totals = Colouring::ALL.map(|c| points.group_counts(c, None));
         points
     }
 
@@ -160,6 +163,11 @@ impl MapPoints {
     /// The group names under a colouring.
     pub fn group_names(&self, colouring: Colouring) -> &[String] {
         &self.names[colouring as usize]
+    }
+
+    /// How many points each group has (counted once, when the points were made).
+    pub fn group_totals(&self, colouring: Colouring) -> &[usize] {
+        &self.totals[colouring as usize]
     }
 
     /// How many points each group has, optionally only among `among`.

@@ -1,8 +1,9 @@
 //! Carries out the core's commands: each job on a named thread of its own, the model's
 //! jobs in order on the one model worker that owns the model. Workers report through one
 //! bounded channel of [`Event`]s and wake the window; a job that panics ends `Failed` with
-//! the panic's message, and a model worker that has died is started again on the next
-//! request. Nothing here blocks the thread that calls it.
+//! the panic's message (the model worker goes on with the model it had), and should the
+//! model worker's thread ever end, the next model job starts a new one. Nothing here blocks
+//! the thread that calls it.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -20,8 +21,8 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 
 /// Events waiting to be drained at most (workers wait beyond this; progress is dropped).
 const EVENT_CAPACITY: usize = 256;
-/// Model jobs waiting at most.
-const MODEL_QUEUE: usize = 16;
+/// Model jobs waiting at most (cancelled ones wait too, until the worker skips them).
+const MODEL_QUEUE: usize = 64;
 
 /// The sending side of the event channel, with the wake-up.
 #[derive(Clone)]

@@ -373,6 +373,9 @@ fn sort_paths(paths: &[PathBuf], open: &[PathBuf], job: JobContext<'_>) -> Sorte
     let mut sorted = SortedPaths::default();
     let mut data = Vec::new();
     for path in paths {
+        if job.cancel.is_cancelled() {
+            return SortedPaths::default();
+        }
         job.report(format!("looking at {}", path.display()), 0, 0);
         match classify(path) {
             PathKind::Image => sorted.images.push(path.clone()),
@@ -561,6 +564,8 @@ impl ModelWorker {
         }
         let model = faceemo_model::open_model(&spec, backend, &settings, job)
             .map_err(|e| format!("cannot load the model {spec:?}: {e}"))?;
+        // Asked to stop (or superseded) while loading: keep the model this worker had.
+        job.check_cancelled().map_err(|e| e.to_string())?;
         let info = ModelInfo {
             spec,
             folder: model.folder.clone(),

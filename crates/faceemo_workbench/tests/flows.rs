@@ -244,6 +244,10 @@ fn a_second_reconstruct_replaces_the_first_whose_steps_are_dropped() {
     session.runner.execute(commands);
     session.settle();
     assert!(session.core.lab().image.is_some(), "{:?}", session.errors());
+    assert!(
+        session.core.release().is_some_and(|r| r.is_synthetic()),
+        "an image on the command line does not keep the demo set from opening"
+    );
     session.ask(Intent::SetInversionSteps(12));
     let first = session
         .core
@@ -489,4 +493,40 @@ fn progress_reaches_the_job_board_and_the_board_empties() {
     }
     assert!(saw_progress);
     assert!(session.core.jobs().is_empty());
+}
+
+#[test]
+fn a_drop_sorted_after_a_newer_request_does_not_open_over_it() {
+    let mut session = Session::new();
+    let drop = session
+        .core
+        .handle(Intent::OpenPaths(vec![fixtures().join("data/release")]));
+    let demo = session.core.handle(Intent::OpenDemo);
+    session.runner.execute(demo);
+    session.until("the demo set", |core| core.release().is_some());
+    // The folder dropped first is sorted only now.
+    session.runner.execute(drop);
+    session.settle();
+    assert!(
+        session.core.release().expect("release").is_synthetic(),
+        "the older drop opened over the newer request"
+    );
+}
+
+#[test]
+fn a_job_asked_to_stop_that_finishes_anyway_counts_as_cancelled() {
+    let mut session = Session::demo();
+    session.ask(Intent::Select(vec![5]));
+    let neighbours = session.job_id(Slot::Neighbours);
+    session.ask(Intent::Cancel(neighbours));
+    session.settle();
+    assert!(session.core.map().sample_neighbours.is_none());
+    assert!(
+        session
+            .notes()
+            .contains("Finding the selected sample's neighbours: cancelled"),
+        "{}",
+        session.notes()
+    );
+    assert_eq!(session.core.map().selection.as_slice(), [5]);
 }

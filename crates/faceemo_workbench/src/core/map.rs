@@ -82,8 +82,17 @@ pub struct MapState {
 }
 
 impl MapState {
-    /// The layout of the map shown with its axis labels, once there is one.
+    /// The layout of the map shown with its axis labels; the PCA map while the t-SNE or
+    /// shift-axes map is not there yet (what is drawn is what is hit-tested).
     pub fn shown(&self) -> Option<(Arc<Layout>, String, String)> {
+        self.shown_exactly().or_else(|| {
+            self.projection
+                .as_ref()
+                .map(|p| (Arc::clone(&p.layout), "PC 1".to_owned(), "PC 2".to_owned()))
+        })
+    }
+
+    fn shown_exactly(&self) -> Option<(Arc<Layout>, String, String)> {
         match self.method {
             MapMethod::Pca => self
                 .projection

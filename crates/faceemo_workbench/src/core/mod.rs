@@ -232,6 +232,9 @@ pub struct Workbench {
     shift: ShiftLab,
     jobs: JobBoard,
     messages: Vec<Message>,
+    /// The newest job that asked for a release (a load, or sorting dropped paths): an older
+    /// sorting that finds release files after it does not open them.
+    release_asked: JobId,
 }
 
 /// Shorthand for the commands an intent or event leads to.
@@ -251,12 +254,14 @@ impl Workbench {
             shift: ShiftLab::default(),
             jobs: JobBoard::default(),
             messages: Vec::new(),
+            release_asked: 0,
         }
     }
 
     /// Starts the session: the model first (the model worker takes jobs in order, so images
     /// given on the command line are predicted once it has loaded), then the release: the
-    /// paths given, else the demo set when asked, else the last sources opened when they
+    /// paths given (face images among them are predicted; images alone open no release),
+    /// else the demo set when asked, else the last sources opened when they
     /// still exist, else the release in the Hugging Face cache, else the demo set.
     pub fn start(&mut self, options: StartOptions) -> Commands {
         let hub = options
@@ -275,8 +280,16 @@ impl Workbench {
             }
             None => {}
         }
+        // Face images alone open no release: the release comes from what follows.
+        let opens_release = !options
+            .sources
+            .iter()
+            .all(|p| crate::paths::has_image_extension(p));
         if !options.sources.is_empty() {
             commands.extend(self.handle(Intent::OpenPaths(options.sources)));
+        }
+        if opens_release {
+            // The paths given hold the release.
         } else if options.demo {
             commands.extend(self.handle(Intent::OpenDemo));
         } else if let Some(last) = self
@@ -468,12 +481,14 @@ impl Workbench {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                self.run(
+                let commands = self.run(
                     Slot::Paths,
                     title,
                     "sort paths",
                     Work::SortPaths { paths, open },
-                )
+                );
+                self.remember_release_request(&commands);
+                commands
             }
             Intent::OpenSources(sources) => {
                 self.load_release(ReleaseSource::Paths(sources), "Loading the release")
@@ -651,7 +666,14 @@ impl Workbench {
             self.jobs
                 .stops_later(job.id, "after the file it is downloading");
         }
+        self.remember_release_request(&commands);
         commands
+    }
+
+    fn remember_release_request(&mut self, commands: &[Command]) {
+        if let Some(Command::Run(job)) = commands.first() {
+            self.release_asked = self.release_asked.max(job.id);
+        }
     }
 
     fn load_model(&mut self, spec: String, only_if_cached: bool) -> Commands {
@@ -1040,6 +1062,14 @@ impl Workbench {
                 if !current {
                     return Vec::new();
                 }
+                // A job asked to stop that finished anyway is still cancelled (except a
+                // reconstruction: stopping it keeps its best image).
+                let outcome = match outcome {
+                    Outcome::Done(_) if entry.stopping && entry.slot != Slot::Inversion => {
+                        Outcome::Cancelled
+                    }
+                    other => other,
+                };
                 match outcome {
                     Outcome::Done(output) => self.on_done(job, output),
                     Outcome::Cancelled => {
@@ -1120,16 +1150,20 @@ impl Workbench {
                 self.error(format!("cannot measure domain shift: {error}"));
             }
             Slot::ShiftCompare => self.error(format!("cannot compare the selections: {error}")),
-            Slot::Release => self.error(format!("{error} (the data already open stays open)")),
+            Slot::Release if self.release.is_some() => {
+                self.error(format!("{error} (the data already open stays open)"));
+            }
             Slot::Inversion => self.error(format!("reconstruction failed: {error}")),
-            Slot::ModelLoad | Slot::Predict | Slot::Output | Slot::Axes => self.error(error),
+            Slot::Release | Slot::ModelLoad | Slot::Predict | Slot::Output | Slot::Axes => {
+                self.error(error);
+            }
             _ => self.error(format!("{title} failed: {error}")),
         }
     }
 
     fn on_done(&mut self, job: JobId, output: Output) -> Commands {
         match output {
-            Output::Sorted(sorted) => self.on_sorted(sorted),
+            Output::Sorted(sorted) => self.on_sorted(job, sorted),
             Output::Release(loaded) => self.on_release(loaded),
             Output::Projection(projection) => {
                 if let Some(warning) = &projection.warning {
@@ -1211,7 +1245,7 @@ impl Workbench {
         }
     }
 
-    fn on_sorted(&mut self, sorted: SortedPaths) -> Commands {
+    fn on_sorted(&mut self, job: JobId, sorted: SortedPaths) -> Commands {
         let SortedPaths {
             images,
             models,
@@ -1232,7 +1266,8 @@ impl Workbench {
         for image in images {
             commands.extend(self.predict(image));
         }
-        if let Some((files, sources)) = release {
+        // A release asked for since this drop wins over the files it found.
+        if let Some((files, sources)) = release.filter(|_| job >= self.release_asked) {
             commands.extend(self.load_release(
                 ReleaseSource::Files { files, sources },
                 "Loading the release",
@@ -1242,6 +1277,19 @@ impl Workbench {
     }
 
     fn on_release(&mut self, loaded: LoadedRelease) -> Commands {
+        // Loaded while the model was still loading: its columns follow the documented
+        // order, and the model's id2label may say otherwise.
+        let wanted = self.label_order();
+        if !loaded.release.is_synthetic()
+            && !loaded.sources.is_empty()
+            && self.model.as_ref().is_some_and(|m| m.label_order.is_some())
+            && loaded.release.labels.labels != wanted.labels
+        {
+            self.note(
+                "reloading the release: the model's id2label orders the emotions differently",
+            );
+            return self.load_release(ReleaseSource::Paths(loaded.sources), "Loading the release");
+        }
         for warning in &loaded.release.warnings {
             self.note(warning.clone());
         }
@@ -1269,7 +1317,8 @@ impl Workbench {
         });
         self.settings.model = Some(info.spec.clone());
         self.model = Some(info);
-        if stale_order && !self.sources.is_empty() {
+        // A release still loading is checked when it arrives (`on_release`).
+        if stale_order && !self.sources.is_empty() && !self.jobs.running(Slot::Release) {
             self.note(
                 "reloading the release: the model's id2label orders the emotions differently",
             );
