@@ -161,17 +161,25 @@ fn write_npz(
     width: usize,
     classes: usize,
 ) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut npz = ndarray_npy::NpzWriter::new(file);
     let matrix =
         |values: &[f32], cols: usize| Array2::from_shape_vec((rows, cols), values.to_vec());
-    npz.add_array("features", &matrix(features, width)?)?;
-    npz.add_array("logits", &matrix(logits, classes)?)?;
-    npz.add_array("probs", &matrix(probs, classes)?)?;
+    let (features, logits, probs) = (
+        matrix(features, width)?,
+        matrix(logits, classes)?,
+        matrix(probs, classes)?,
+    );
+    // Built in memory (the zip writer seeks), then written atomically beside the target.
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    let mut npz = ndarray_npy::NpzWriter::new(&mut bytes);
+    npz.add_array("features", &features)?;
+    npz.add_array("logits", &logits)?;
+    npz.add_array("probs", &probs)?;
     npz.finish()
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    faceemo::output::write_atomically(path, |out| {
+        out.write_all(bytes.get_ref())?;
+        Ok(())
+    })
 }
 
 fn write_metadata(
@@ -181,23 +189,23 @@ fn write_metadata(
     dataset: &str,
     split: &str,
 ) -> anyhow::Result<()> {
-    let mut csv = csv::Writer::from_path(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    csv.write_record(["sample_id", "Dataset", "Emotion", "Split", "valid_image"])?;
-    for (image, is_valid) in images.iter().zip(valid) {
-        let emotion = image.emotion.as_deref().map_or_else(
-            || "unknown".to_owned(),
-            |e| EmotionLabel::parse(e).name().to_owned(),
-        );
-        csv.write_record([
-            image.sample_id.as_str(),
-            dataset,
-            emotion.as_str(),
-            split,
-            if *is_valid { "True" } else { "False" },
-        ])?;
-    }
-    csv.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let header = ["sample_id", "Dataset", "Emotion", "Split", "valid_image"].map(str::to_owned);
+    let rows: Vec<Vec<String>> = images
+        .iter()
+        .zip(valid)
+        .map(|(image, is_valid)| {
+            let emotion = image.emotion.as_deref().map_or_else(
+                || "unknown".to_owned(),
+                |e| EmotionLabel::parse(e).name().to_owned(),
+            );
+            vec![
+                image.sample_id.clone(),
+                dataset.to_owned(),
+                emotion,
+                split.to_owned(),
+                if *is_valid { "True" } else { "False" }.to_owned(),
+            ]
+        })
+        .collect();
+    faceemo::output::write_csv_atomically(path, &header, &rows)
 }

@@ -160,13 +160,13 @@ pub fn run(args: &InvertArgs) -> anyhow::Result<ExitCode> {
         &mut |_| {},
     )?;
     progress.finish();
-    result
-        .image
-        .save(&args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    faceemo::output::write_png_atomically(&result.image, &args.output)?;
     if let Some(path) = &args.curve {
-        std::fs::write(path, result.curve_csv())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let curve = result.curve_csv();
+        faceemo::output::write_atomically(path, |out| {
+            out.write_all(curve.as_bytes())?;
+            Ok(())
+        })?;
     }
     let pixels = original
         .as_ref()

@@ -477,11 +477,11 @@ mod tests {
     fn small_npz(rows: usize) -> Vec<u8> {
         let mut bytes = Cursor::new(Vec::new());
         let mut npz = ndarray_npy::NpzWriter::new(&mut bytes);
-        npz.add_array("features", &ndarray::Array2::<f32>::ones((rows, 4)))
+        npz.add_array("features", &Array2::<f32>::ones((rows, 4)))
             .expect("features");
-        npz.add_array("logits", &ndarray::Array2::<f32>::zeros((rows, 7)))
+        npz.add_array("logits", &Array2::<f32>::zeros((rows, 7)))
             .expect("logits");
-        npz.add_array("probs", &ndarray::Array2::<f32>::zeros((rows, 7)))
+        npz.add_array("probs", &Array2::<f32>::zeros((rows, 7)))
             .expect("probs");
         npz.finish().expect("npz");
         bytes.into_inner()

@@ -67,6 +67,13 @@ pub enum Activation {
     Relu,
 }
 
+/// The largest `image_size` accepted.
+const MAX_IMAGE_SIZE: usize = 4096;
+/// The largest `hidden_size` accepted (ViT-H is 1280, ViT-G 1664).
+const MAX_HIDDEN_SIZE: usize = 8192;
+/// The most layers accepted (ViT-G has 48).
+const MAX_LAYERS: usize = 256;
+
 impl VitConfig {
     /// Reads and checks a `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
@@ -85,7 +92,8 @@ impl VitConfig {
         Ok(config)
     }
 
-    /// Checks that the sizes fit together.
+    /// Checks that the sizes fit together and stay within what a ViT can be (a hostile
+    /// `config.json` must not make the loader allocate terabytes).
     pub fn validate(&self) -> Result<(), String> {
         if self.hidden_size == 0 || self.num_attention_heads == 0 || self.num_hidden_layers == 0 {
             return Err(
@@ -96,6 +104,31 @@ impl VitConfig {
             return Err(format!(
                 "hidden_size {} is not divisible by num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.num_channels != 3 {
+            return Err(format!(
+                "num_channels is {}: the model reads RGB images (3 channels)",
+                self.num_channels
+            ));
+        }
+        if self.image_size == 0 || self.image_size > MAX_IMAGE_SIZE {
+            return Err(format!(
+                "image_size {} is outside 1..={MAX_IMAGE_SIZE}",
+                self.image_size
+            ));
+        }
+        if self.hidden_size > MAX_HIDDEN_SIZE
+            || self.num_hidden_layers > MAX_LAYERS
+            || self.intermediate_size > 8 * MAX_HIDDEN_SIZE
+        {
+            return Err(format!(
+                "sizes past any ViT (hidden_size {}, intermediate_size {}, {} layers; at most \
+                 {MAX_HIDDEN_SIZE}, {}, {MAX_LAYERS})",
+                self.hidden_size,
+                self.intermediate_size,
+                self.num_hidden_layers,
+                8 * MAX_HIDDEN_SIZE
             ));
         }
         if self.patch_size == 0 || !self.image_size.is_multiple_of(self.patch_size) {
@@ -358,6 +391,54 @@ impl PreprocessorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_no_vit_can_have_are_refused_with_the_reason() {
+        let base = VitConfig::default();
+        assert_eq!(base.validate(), Ok(()));
+        let cases = [
+            (
+                VitConfig {
+                    num_channels: 4,
+                    ..base.clone()
+                },
+                "num_channels is 4",
+            ),
+            (
+                VitConfig {
+                    image_size: 0,
+                    ..base.clone()
+                },
+                "image_size 0",
+            ),
+            (
+                VitConfig {
+                    image_size: 230,
+                    ..base.clone()
+                },
+                "not a multiple of patch_size",
+            ),
+            (
+                VitConfig {
+                    hidden_size: 770,
+                    ..base.clone()
+                },
+                "not divisible by num_attention_heads",
+            ),
+            (
+                VitConfig {
+                    hidden_size: 1 << 40,
+                    num_attention_heads: 1,
+                    ..base.clone()
+                },
+                "sizes past any ViT",
+            ),
+        ];
+        for (config, expected) in cases {
+            let error = config.validate().expect_err(expected);
+            assert!(error.contains(expected), "{error}");
+        }
+    }
 
     #[test]
     fn defaults_are_vit_base_16() {

@@ -59,9 +59,8 @@ impl EmotionModel {
         } else {
             PreprocessorConfig::vit_defaults(config.image_size)
         };
-        if preprocessor.do_resize
-            && (preprocessor.width as usize != config.image_size
-                || preprocessor.height as usize != config.image_size)
+        if preprocessor.width as usize != config.image_size
+            || preprocessor.height as usize != config.image_size
         {
             return Err(ModelError::Config {
                 path: preprocessor_path,

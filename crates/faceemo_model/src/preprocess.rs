@@ -32,6 +32,12 @@ pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError
     )
 }
 
+/// The longest side of an image decoded (no camera makes more; a larger one is refused
+/// before any pixel is allocated).
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most memory one decode may allocate.
+pub const MAX_IMAGE_BYTES: u64 = 1 << 30;
+
 fn decode<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
     path: &Path,
@@ -40,9 +46,15 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
         path: path.to_owned(),
         reason,
     };
-    let mut decoder = reader
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    let mut reader = reader
         .with_guessed_format()
-        .map_err(|e| bad_image(format!("cannot read: {e}")))?
+        .map_err(|e| bad_image(format!("cannot read: {e}")))?;
+    reader.limits(limits);
+    let mut decoder = reader
         .into_decoder()
         .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
     let orientation = decoder.orientation().ok();
@@ -53,6 +65,15 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
     }
     if image.width() == 0 || image.height() == 0 {
         return Err(bad_image("the image has zero width or height".to_owned()));
+    }
+    // `to_rgb8` allocates 3 bytes a pixel whatever the source format held.
+    let rgb_bytes = u64::from(image.width()) * u64::from(image.height()) * 3;
+    if rgb_bytes > MAX_IMAGE_BYTES {
+        return Err(bad_image(format!(
+            "{} x {} pixels is more than the {MAX_IMAGE_BYTES} bytes an image may take",
+            image.width(),
+            image.height()
+        )));
     }
     Ok(image.to_rgb8())
 }
@@ -74,10 +95,12 @@ pub fn resize_like_pillow(image: &RgbImage, width: u32, height: u32, filter: Res
     current
 }
 
-/// Channel-first pixel values for the model: resize, rescale, normalise.
+/// Channel-first pixel values for the model: resize, rescale, normalise. With
+/// `do_resize: false` an image already at the model's size is taken as it is; one at any
+/// other size is still resized (the network cannot take it otherwise).
 pub fn pixel_values(image: &RgbImage, config: &PreprocessorConfig) -> Vec<f32> {
     let resized;
-    let image = if config.do_resize {
+    let image = if config.do_resize || image.dimensions() != (config.width, config.height) {
         resized = resize_like_pillow(image, config.width, config.height, config.resample);
         &resized
     } else {
@@ -229,6 +252,29 @@ fn resample_columns(image: &RgbImage, kernel: &FixedPointKernel) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_past_the_size_limits_is_refused_with_its_name() {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        RgbImage::new(MAX_IMAGE_SIDE + 1, 1)
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("png");
+        let error = decode_rgb_image(bytes.get_ref(), "wide.png")
+            .expect_err("too wide")
+            .to_string();
+        assert!(error.contains("wide.png"), "{error}");
+        assert!(error.to_lowercase().contains("limit"), "{error}");
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        RgbImage::new(4000, 1)
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("png");
+        assert_eq!(
+            decode_rgb_image(bytes.get_ref(), "strip.png")
+                .expect("a 4000 x 1 strip is fine")
+                .dimensions(),
+            (4000, 1)
+        );
+    }
 
     #[test]
     fn pixel_values_invert_back_to_the_same_image() {

@@ -63,14 +63,19 @@ impl MapCache {
         self.folder.join(format!("{key}.map"))
     }
 
-    /// The cached map for `key`, if a valid one for `rows` rows is there.
+    /// The cached map for `key`, if a valid one for `rows` rows is there (a file of any
+    /// other length is not read at all).
     pub fn load(&self, key: &str, rows: usize) -> Option<CachedMap> {
-        let mut bytes = Vec::new();
-        std::fs::File::open(self.path(key))
-            .ok()?
+        let header = 8 + 4 + 8 + 8;
+        let expected = header + rows.checked_mul(8)?;
+        let file = std::fs::File::open(self.path(key)).ok()?;
+        if file.metadata().ok()?.len() != expected as u64 {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(expected);
+        file.take(expected as u64 + 1)
             .read_to_end(&mut bytes)
             .ok()?;
-        let header = 8 + 4 + 8 + 8;
         if bytes.len() != header + rows * 8 || &bytes[..8] != MAGIC {
             return None;
         }
@@ -94,7 +99,8 @@ impl MapCache {
         })
     }
 
-    /// Stores a map under `key` (written to a temporary file, then renamed into place).
+    /// Stores a map under `key` (written to a temporary file of its own beside it, flushed
+    /// to disk, then renamed into place: two windows storing at once cannot mix their bytes).
     pub fn store(&self, key: &str, map: &CachedMap) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.folder)?;
         let mut bytes = Vec::with_capacity(28 + map.layout.len() * 8);
@@ -106,9 +112,16 @@ impl MapCache {
             bytes.extend_from_slice(&x.to_le_bytes());
             bytes.extend_from_slice(&y.to_le_bytes());
         }
-        let partial = self.folder.join(format!("{key}.map.part"));
-        std::fs::File::create(&partial)?.write_all(&bytes)?;
-        std::fs::rename(partial, self.path(key))
+        let mut partial = tempfile::Builder::new()
+            .prefix(&format!(".{key}."))
+            .suffix(".part")
+            .tempfile_in(&self.folder)?;
+        partial.write_all(&bytes)?;
+        partial.as_file().sync_all()?;
+        partial
+            .persist(self.path(key))
+            .map(|_| ())
+            .map_err(|e| e.error)
     }
 }
 

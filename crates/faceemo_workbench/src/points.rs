@@ -204,6 +204,13 @@ fn confidence_bin(confidence: f32) -> u16 {
         .unwrap_or(0) as u16
 }
 
+/// The most groups one colouring shows; names past them share one "other" group (a
+/// release has a few dozen datasets and classes; metadata with thousands is not a legend).
+pub const MAX_GROUPS: usize = 1024;
+
+/// The group every name past [`MAX_GROUPS`] shares.
+const OTHER_GROUP: &str = "(other names)";
+
 /// Gives each distinct name a small code, in order of first appearance.
 #[derive(Default)]
 struct Interner {
@@ -215,6 +222,9 @@ impl Interner {
     fn code(&mut self, name: &str) -> u16 {
         if let Some(&code) = self.codes.get(name) {
             return code;
+        }
+        if self.names.len() + 1 >= MAX_GROUPS && name != OTHER_GROUP {
+            return self.code(OTHER_GROUP);
         }
         let code = self.names.len() as u16;
         self.codes.insert(name.to_owned(), code);
@@ -250,6 +260,19 @@ mod tests {
         assert_eq!(points.group_names(Colouring::Emotion).len(), 7);
         let correctness = points.group_counts(Colouring::Correctness, None);
         assert!(correctness[0] > 0 && correctness[1] > 0, "{correctness:?}");
+    }
+
+    #[test]
+    fn names_past_the_group_limit_share_one_group_instead_of_wrapping() {
+        let mut interner = Interner::default();
+        let codes: Vec<u16> = (0..70_000)
+            .map(|i| interner.code(&format!("d{i}")))
+            .collect();
+        assert_eq!(interner.names.len(), MAX_GROUPS);
+        assert_eq!(codes[5], 5);
+        assert_eq!(codes[69_999], (MAX_GROUPS - 1) as u16);
+        assert_eq!(interner.names[MAX_GROUPS - 1], OTHER_GROUP);
+        assert_eq!(interner.code("d5"), 5, "known names keep their group");
     }
 
     #[test]

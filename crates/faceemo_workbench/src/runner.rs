@@ -199,14 +199,37 @@ impl Runner {
 
 /// Runs one job on this thread and sends its events; a panic becomes `Failed`.
 fn run_job(id: JobId, cancel: &CancelToken, work: Work, events: &Events) {
+    report_outcome(id, cancel, events, |job, partial| {
+        crate::work::run(work, job, partial)
+    });
+}
+
+/// The model worker: takes jobs in order; a job that panics ends `Failed` and the worker
+/// goes on with the model it had.
+fn model_worker(jobs: &Receiver<ModelJob>, events: &Events) {
+    let mut worker = ModelWorker::default();
+    while let Ok(ModelJob { id, cancel, work }) = jobs.recv() {
+        report_outcome(id, &cancel, events, |job, partial| {
+            worker.run(work, job, partial)
+        });
+    }
+}
+
+/// Runs `body` as job `id`: its progress and partial results go to `events`, then its
+/// outcome (`Failed` with the message if it panicked).
+fn report_outcome(
+    id: JobId,
+    cancel: &CancelToken,
+    events: &Events,
+    body: impl FnOnce(JobContext<'_>, &mut dyn FnMut(Partial)) -> Outcome,
+) {
     let progress = ChannelProgress {
         job: id,
         events: events.clone(),
         last: Mutex::new(None),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::work::run(
-            work,
+        body(
             JobContext::new(&progress, cancel),
             &mut |partial: Partial| {
                 events.send(Event {
@@ -218,33 +241,6 @@ fn run_job(id: JobId, cancel: &CancelToken, work: Work, events: &Events) {
     }))
     .unwrap_or_else(|panic| Outcome::Failed(panicked(&*panic)));
     events.send(Event::ended(id, outcome));
-}
-
-/// The model worker: takes jobs in order; a job that panics ends `Failed` and the worker
-/// goes on with the model it had.
-fn model_worker(jobs: &Receiver<ModelJob>, events: &Events) {
-    let mut worker = ModelWorker::default();
-    while let Ok(ModelJob { id, cancel, work }) = jobs.recv() {
-        let progress = ChannelProgress {
-            job: id,
-            events: events.clone(),
-            last: Mutex::new(None),
-        };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            worker.run(
-                work,
-                JobContext::new(&progress, &cancel),
-                &mut |partial: Partial| {
-                    events.send(Event {
-                        job: id,
-                        kind: EventKind::Partial(partial),
-                    });
-                },
-            )
-        }))
-        .unwrap_or_else(|panic| Outcome::Failed(panicked(&*panic)));
-        events.send(Event::ended(id, outcome));
-    }
 }
 
 /// A panic's message, as a job's failure.

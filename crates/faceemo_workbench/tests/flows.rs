@@ -53,6 +53,24 @@ impl Session {
         session
     }
 
+    /// The demo set and the tiny model, started with a face image to predict, and
+    /// reconstructions of `steps` steps.
+    fn demo_with_a_face(steps: usize) -> Self {
+        let mut session = Self::with_settings(Settings {
+            inversion_steps: steps,
+            ..Settings::default()
+        });
+        let commands = session.core.start(StartOptions {
+            demo: true,
+            model: Some(tiny_model()),
+            sources: vec![fixtures().join("images/photo.jpg")],
+            ..StartOptions::default()
+        });
+        session.runner.execute(commands);
+        session.settle();
+        session
+    }
+
     fn ask(&mut self, intent: Intent) {
         let commands = self.core.handle(intent);
         self.runner.execute(commands);
@@ -231,18 +249,7 @@ fn a_panic_in_a_job_or_in_the_model_worker_fails_that_job_and_nothing_else() {
 
 #[test]
 fn a_second_reconstruct_replaces_the_first_whose_steps_are_dropped() {
-    let mut session = Session::with_settings(Settings {
-        inversion_steps: 30,
-        ..Settings::default()
-    });
-    let commands = session.core.start(StartOptions {
-        demo: true,
-        model: Some(tiny_model()),
-        sources: vec![fixtures().join("images/photo.jpg")],
-        ..StartOptions::default()
-    });
-    session.runner.execute(commands);
-    session.settle();
+    let mut session = Session::demo_with_a_face(30);
     assert!(session.core.lab().image.is_some(), "{:?}", session.errors());
     assert!(
         session.core.release().is_some_and(|r| r.is_synthetic()),
@@ -272,18 +279,7 @@ fn a_second_reconstruct_replaces_the_first_whose_steps_are_dropped() {
 
 #[test]
 fn stopping_a_reconstruction_keeps_its_best_image() {
-    let mut session = Session::with_settings(Settings {
-        inversion_steps: 1000,
-        ..Settings::default()
-    });
-    let commands = session.core.start(StartOptions {
-        demo: true,
-        model: Some(tiny_model()),
-        sources: vec![fixtures().join("images/photo.jpg")],
-        ..StartOptions::default()
-    });
-    session.runner.execute(commands);
-    session.settle();
+    let mut session = Session::demo_with_a_face(1000);
     session.ask(Intent::Reconstruct(ReconstructFrom::DroppedImage));
     session.until("a few steps", |core| {
         core.lab()
@@ -529,4 +525,28 @@ fn a_job_asked_to_stop_that_finishes_anyway_counts_as_cancelled() {
         session.notes()
     );
     assert_eq!(session.core.map().selection.as_slice(), [5]);
+}
+
+#[test]
+fn a_very_wide_dropped_image_is_predicted_and_shown_as_a_small_thumbnail() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let path = folder.path().join("strip.png");
+    image::RgbImage::from_pixel(12_000, 3, image::Rgb([200, 40, 40]))
+        .save(&path)
+        .expect("png");
+    let mut session = Session::start(StartOptions {
+        demo: true,
+        model: Some(tiny_model()),
+        ..StartOptions::default()
+    });
+    session.settle();
+    session.ask(Intent::OpenPaths(vec![path]));
+    session.settle();
+    let image = session.core.lab().image.as_ref().expect("predicted");
+    assert_eq!(image.image.dimensions(), (12_000, 3));
+    let (width, height) = image.thumbnail.dimensions();
+    assert!(
+        width <= faceemo_workbench::THUMBNAIL_SIDE && height >= 1,
+        "{width} x {height}"
+    );
 }
