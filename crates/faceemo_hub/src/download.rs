@@ -57,6 +57,12 @@ pub fn download_selected_files(
     let listing: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
     let mut files = select(&listing);
     files.sort();
+    if let Some(name) = files.iter().find(|name| !is_plain_relative(name)) {
+        return Err(HubError::UnsafeFileName {
+            repo: repo.clone(),
+            name: name.chars().take(120).collect(),
+        });
+    }
     if files.is_empty() {
         return Err(HubError::NothingToDownload {
             repo: repo.clone(),
@@ -97,10 +103,22 @@ pub fn download_selected_files(
 fn build_api(settings: &HubSettings) -> Result<Api, ApiError> {
     ApiBuilder::from_cache(hf_hub::Cache::new(settings.cache_dir.clone()))
         .with_endpoint(settings.endpoint.clone())
-        .with_token(settings.token.clone())
+        .with_token(settings.token_for_endpoint().map(str::to_owned))
         .with_progress(false)
         .with_retries(MAX_RETRIES)
         .build()
+}
+
+/// Whether a listed name is a plain relative path inside the repository: no root, no
+/// `..`, no backslash or drive, nothing empty.
+fn is_plain_relative(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('\\')
+        && !name.contains(':')
+        && !name.starts_with('/')
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// `snapshots/<commit>/sub/file.npz` minus `sub/file.npz`.
@@ -140,6 +158,25 @@ impl hf_hub::api::Progress for ByteProgress<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_names_that_leave_the_snapshot_are_refused() {
+        for good in ["model.safetensors", "data/train.npz", "a.b/c"] {
+            assert!(is_plain_relative(good), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "c:\\x",
+            "a\\..\\b",
+            "./a",
+        ] {
+            assert!(!is_plain_relative(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn the_snapshot_root_is_the_local_path_minus_the_repository_path() {

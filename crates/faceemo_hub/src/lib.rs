@@ -123,6 +123,14 @@ pub enum HubError {
         /// A human-readable description of what was looked for.
         expected: String,
     },
+    /// The hub listed a file name that would land outside the snapshot folder.
+    #[error("{repo} lists a file named {name:?}, which is not a plain relative path: refused")]
+    UnsafeFileName {
+        /// The repository.
+        repo: HubRepo,
+        /// The name as listed (shortened).
+        name: String,
+    },
     /// The caller cancelled the download.
     #[error("download of {repo} cancelled")]
     Cancelled {

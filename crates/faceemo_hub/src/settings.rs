@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use crate::HubError;
 
-/// Where the Hugging Face cache lives and how to reach the hub.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the Hugging Face cache lives and how to reach the hub. Its `Debug` never shows the
+/// token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HubSettings {
     /// The `hub` cache folder (holding `datasets--…` and `models--…`).
     pub cache_dir: PathBuf,
@@ -64,6 +65,35 @@ impl HubSettings {
     }
 }
 
+impl std::fmt::Debug for HubSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSettings")
+            .field("cache_dir", &self.cache_dir)
+            .field("endpoint", &self.endpoint)
+            .field("offline", &self.offline)
+            .field("token", &self.token.as_ref().map(|_| "(set, not shown)"))
+            .finish()
+    }
+}
+
+impl HubSettings {
+    /// The token to send to the endpoint: only over `https`, or plain `http` to this
+    /// machine (a local mirror); never in the clear across a network.
+    pub fn token_for_endpoint(&self) -> Option<&str> {
+        let endpoint = self.endpoint.to_ascii_lowercase();
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|prefix| {
+                endpoint
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        (endpoint.starts_with("https://") || local)
+            .then_some(self.token.as_deref())
+            .flatten()
+    }
+}
+
 fn is_truthy(value: &str) -> bool {
     matches!(
         value.trim().to_ascii_lowercase().as_str(),
@@ -75,6 +105,35 @@ fn is_truthy(value: &str) -> bool {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_token_is_never_shown_nor_sent_in_the_clear_across_a_network() {
+        let with_token = |endpoint: &str| HubSettings {
+            token: Some("hf_secret".to_owned()),
+            ..HubSettings::new("/cache", endpoint)
+        };
+        let shown = format!("{:?}", with_token("https://huggingface.co"));
+        assert!(
+            !shown.contains("hf_secret") && shown.contains("not shown"),
+            "{shown}"
+        );
+        assert_eq!(
+            with_token("https://huggingface.co").token_for_endpoint(),
+            Some("hf_secret")
+        );
+        assert_eq!(
+            with_token("http://127.0.0.1:8080").token_for_endpoint(),
+            Some("hf_secret")
+        );
+        assert_eq!(
+            with_token("http://mirror.example.org").token_for_endpoint(),
+            None
+        );
+        assert_eq!(
+            with_token("http://localhost.example.org").token_for_endpoint(),
+            None
+        );
+    }
 
     fn settings(vars: &[(&str, &str)]) -> HubSettings {
         let map: HashMap<String, String> = vars
