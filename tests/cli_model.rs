@@ -303,18 +303,81 @@ fn invert_an_image_writes_the_png_the_curve_and_the_json_contract() {
         "recon_prob",
         "steps",
         "seconds",
+        "steps_to_target",
+        "seconds_to_target",
         "psnr",
         "ssim",
     ] {
         assert!(report.get(key).is_some(), "{key} missing from {report}");
     }
     assert_eq!(report["steps"], 60);
+    // The first crossing of 0.95 (no --until-cosine) happened within the run.
+    let reached = report["steps_to_target"].as_u64().expect("reached 0.95");
+    assert!(reached < 60, "{report}");
+    assert!(
+        report["seconds_to_target"].as_f64().expect("seconds")
+            <= report["seconds"].as_f64().expect("seconds")
+    );
     assert!(report["cosine"].as_f64().expect("cosine") > 0.9, "{report}");
     let image = image::open(&recon).expect("a PNG");
     assert_eq!((image.width(), image.height()), (32, 32));
     let lines = std::fs::read_to_string(&curve).expect("curve");
     assert!(lines.starts_with("step,loss,feature_mse,one_minus_cosine"));
     assert_eq!(lines.lines().count(), 61);
+}
+
+#[test]
+fn invert_until_cosine_stops_at_the_first_step_that_reaches_it() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let recon = cache.path().join("recon.png");
+    let curve = cache.path().join("curve.csv");
+    let output = run(faceemo(cache.path())
+        .arg("invert")
+        .args(model_args())
+        .arg("--image")
+        .arg(fixtures().join("images/colour.png"))
+        .arg("-o")
+        .arg(&recon)
+        .arg("--curve")
+        .arg(&curve)
+        .args(["--steps", "500", "--until-cosine", "0.97", "--json"]));
+    assert_succeeded(&output);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let steps = report["steps"].as_u64().expect("steps");
+    let reached = report["steps_to_target"].as_u64().expect("reached 0.97");
+    assert!(steps < 500, "stopped early: {report}");
+    assert_eq!(
+        steps,
+        reached + 1,
+        "the run stops at the step that reached it: {report}"
+    );
+    // Every step before the last stayed below the cosine asked for, the last reached it.
+    let rows: Vec<f64> = std::fs::read_to_string(&curve)
+        .expect("curve")
+        .lines()
+        .skip(1)
+        .map(|line| {
+            1.0 - line
+                .split(',')
+                .nth(3)
+                .expect("column")
+                .parse::<f64>()
+                .expect("number")
+        })
+        .collect();
+    assert_eq!(rows.len() as u64, steps);
+    assert!(rows[..rows.len() - 1].iter().all(|&c| c < 0.97), "{rows:?}");
+    assert!(*rows.last().expect("a step") >= 0.97);
+    let bad = run(faceemo(cache.path())
+        .arg("invert")
+        .args(model_args())
+        .arg("--image")
+        .arg(fixtures().join("images/colour.png"))
+        .arg("-o")
+        .arg(&recon)
+        .args(["--until-cosine", "2"]));
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cosine to stop at"));
 }
 
 #[test]

@@ -983,3 +983,21 @@ fn a_recent_source_reopens_from_the_file_menu() {
         rows
     );
 }
+
+#[test]
+fn the_stop_at_cosine_box_sets_where_reconstructions_stop() {
+    let mut harness = demo_with_model();
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Stop at cosine").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().core().settings().until_cosine, Some(0.999));
+    if harness.query_by_label("Stop at cosine").is_none() {
+        // The menu closed with the click: open it again.
+        harness.get_by_label("View").click();
+        harness.run_steps(2);
+    }
+    harness.get_by_label("Stop at cosine").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().core().settings().until_cosine, None);
+}

@@ -136,6 +136,9 @@ impl LabPanel {
                 egui::ProgressBar::new(done as f32 / run.steps.max(1) as f32)
                     .text(format!("step {done} / {}", run.steps)),
             );
+            if let (Some(rate), Some(left)) = (run.steps_per_second(), run.seconds_left()) {
+                ui.label(format!("{rate:.1} steps/s, at most {left:.0} s left"));
+            }
             if ui.button("Stop (keep the best so far)").clicked() {
                 intents.push(Intent::Cancel(run.job));
             }
@@ -210,9 +213,10 @@ impl LabPanel {
                 }
             ),
             format!(
-                "{} steps in {:.1} s{}",
+                "{} steps in {:.1} s ({:.1} steps/s){}",
                 result.steps_run,
                 result.seconds,
+                result.steps_run as f64 / result.seconds.max(1e-9),
                 if result.cancelled {
                     " (stopped early)"
                 } else {

@@ -154,6 +154,27 @@ fn view_menu(ui: &mut egui::Ui, core: &Workbench, lab_open: &mut bool, intents: 
     {
         intents.push(Intent::SetInversionSteps(steps));
     }
+    let until = core.settings().until_cosine;
+    let mut stops = until.is_some();
+    let mut cosine = until.unwrap_or(0.999);
+    ui.horizontal(|ui| {
+        let toggled = ui
+            .checkbox(&mut stops, "Stop at cosine")
+            .on_hover_text("End a reconstruction as soon as its CLS cosine to the target reaches this, with the target's class kept")
+            .changed();
+        let moved = ui
+            .add_enabled(
+                stops,
+                egui::DragValue::new(&mut cosine)
+                    .range(0.5..=1.0)
+                    .speed(0.0005)
+                    .fixed_decimals(4),
+            )
+            .changed();
+        if toggled || moved {
+            intents.push(Intent::SetUntilCosine(stops.then_some(cosine)));
+        }
+    });
     if ui.button("Reset the view").clicked() {
         intents.push(Intent::FitView);
     }

@@ -40,6 +40,10 @@ pub struct InvertArgs {
     #[arg(long, default_value_t = InversionSettings::default().steps,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     steps: usize,
+    /// Stop as soon as the CLS cosine to the target reaches C with the target's class kept
+    /// (else run every step); the JSON's steps and seconds to the target use C, or 0.95.
+    #[arg(long, value_name = "C")]
+    until_cosine: Option<f64>,
     /// Adam's peak learning rate (normalised pixel units), decayed along a half cosine.
     #[arg(long, default_value_t = InversionSettings::default().learning_rate)]
     lr: f64,
@@ -74,7 +78,7 @@ pub struct InvertArgs {
     #[arg(long, value_name = "CURVE.csv")]
     curve: Option<PathBuf>,
     /// Print `{"cosine","cls_mse","target_label","target_prob","recon_label","recon_prob",
-    /// "steps","seconds","psnr"?,"ssim"?}`.
+    /// "steps","seconds","steps_to_target","seconds_to_target","psnr"?,"ssim"?}`.
     #[arg(long)]
     json: bool,
 }
@@ -90,6 +94,10 @@ struct InversionReport {
     recon_prob: f64,
     steps: usize,
     seconds: f64,
+    /// Updates made before the cosine first reached --until-cosine (or 0.95); null if never.
+    steps_to_target: Option<usize>,
+    /// Seconds of optimisation until then; null if never.
+    seconds_to_target: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     psnr: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,6 +121,7 @@ impl InvertArgs {
             start: self.start,
             seed: self.seed,
             preview_every: 0,
+            until_cosine: self.until_cosine,
             ..InversionSettings::default()
         }
     }
@@ -180,6 +189,8 @@ pub fn run(args: &InvertArgs) -> anyhow::Result<ExitCode> {
         recon_prob: result.reconstruction.probability,
         steps: result.steps_run,
         seconds: result.seconds,
+        steps_to_target: result.steps_to_target,
+        seconds_to_target: result.seconds_to_target,
         psnr: pixels.map(|p| p.psnr).filter(|v| v.is_finite()),
         ssim: pixels.map(|p| p.ssim),
     };

@@ -157,6 +157,11 @@ pub struct Reconstruction {
     pub seconds: f64,
     /// Whether the run was cancelled (the result is the best image so far).
     pub cancelled: bool,
+    /// Updates made before the image's cosine first reached the target cosine
+    /// ([`InversionSettings::target_cosine`]); `None` when it never did.
+    pub steps_to_target: Option<usize>,
+    /// Seconds from the start of the optimisation to that image; `None` when never reached.
+    pub seconds_to_target: Option<f64>,
 }
 
 impl Reconstruction {
@@ -198,15 +203,18 @@ pub fn invert(
     let mut image = problem.start(settings.start, &mut random);
     let mut adam = Adam::new(problem.shape, &model.backend.device);
     let mut best: Option<(f64, Tensor<4>)> = None;
-    let mut curve = Vec::with_capacity(settings.steps);
+    let mut curve = Vec::with_capacity(settings.steps.min(MAX_RESERVED_STEPS));
     let mut cancelled = false;
+    let optimising = Instant::now();
+    let target_class = argmax(&target.logits);
+    let mut reached: Option<(usize, f64)> = None;
 
     for step in 0..settings.steps {
         if job.check_cancelled().is_err() {
             cancelled = true;
             break;
         }
-        let (gradient, parts) = problem.gradient(model, settings, &image, &mut random)?;
+        let (gradient, parts, class) = problem.gradient(model, settings, &image, &mut random)?;
         let report = step_report(step, settings, &parts);
         if !report.loss.is_finite() {
             return Err(InversionError::Backend(format!(
@@ -219,6 +227,21 @@ pub fn invert(
             .is_none_or(|(cosine, _)| report.cosine() > *cosine)
         {
             best = Some((report.cosine(), image.clone()));
+        }
+        if reached.is_none() && report.cosine() >= settings.target_cosine() {
+            reached = Some((step, optimising.elapsed().as_secs_f64()));
+        }
+        // Stop at the cosine asked for, once the image also keeps the target's class: this
+        // image (before the update) is the result.
+        if settings.until_cosine.is_some_and(|c| report.cosine() >= c) && class == target_class {
+            on_step(StepUpdate {
+                report: &report,
+                preview: None,
+                steps: settings.steps,
+            });
+            curve.push(report);
+            job.report("inverting", (step + 1) as u64, settings.steps as u64);
+            break;
         }
         image = problem.clip(adam.update(image, gradient, report.learning_rate));
 
@@ -250,8 +273,13 @@ pub fn invert(
         curve,
         seconds: started.elapsed().as_secs_f64(),
         cancelled,
+        steps_to_target: reached.map(|(step, _)| step),
+        seconds_to_target: reached.map(|(_, seconds)| seconds),
     })
 }
+
+/// Step reports reserved up front at most (the curve grows past it as needed).
+const MAX_RESERVED_STEPS: usize = 10_000;
 
 /// The fixed parts of one inversion, on the model's device: the target and the pixel range.
 struct Problem {
@@ -317,7 +345,7 @@ impl Problem {
         settings: &InversionSettings,
         image: &Tensor<4>,
         random: &mut SplitMix64,
-    ) -> Result<(Tensor<4>, Vec<f32>), InversionError> {
+    ) -> Result<(Tensor<4>, Vec<f32>, usize), InversionError> {
         let leaf = image.clone().autodiff().require_grad();
         let input = if settings.jitter > 0 {
             let (dy, dx) = (
@@ -329,6 +357,7 @@ impl Problem {
             leaf.clone()
         };
         let outputs = model.network().forward(input);
+        let logits = outputs.logits.clone();
         let terms = settings
             .objective
             .terms(&leaf, outputs.cls, outputs.logits, &self.targets);
@@ -341,7 +370,11 @@ impl Problem {
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| InversionError::Backend(format!("reading the loss: {e:?}")))?;
-        Ok((gradient, parts))
+        let logits = logits
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| InversionError::Backend(format!("reading the logits: {e:?}")))?;
+        Ok((gradient, parts, argmax(&logits)))
     }
 
     /// Back into the range an 8-bit image can produce.

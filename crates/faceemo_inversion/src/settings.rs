@@ -67,7 +67,14 @@ pub struct InversionSettings {
     pub seed: u64,
     /// A preview image is handed out every this many steps (0: never).
     pub preview_every: usize,
+    /// Stop as soon as the image's CLS cosine to the target reaches this, with the target's
+    /// class kept (`None`: run every step).
+    pub until_cosine: Option<f64>,
 }
+
+/// The cosine whose first crossing is reported as `steps_to_target` when no
+/// [`InversionSettings::until_cosine`] is given.
+pub const DEFAULT_TARGET_COSINE: f64 = 0.95;
 
 impl Default for InversionSettings {
     fn default() -> Self {
@@ -80,6 +87,7 @@ impl Default for InversionSettings {
             start: Start::Noise,
             seed: 0,
             preview_every: 10,
+            until_cosine: None,
         }
     }
 }
@@ -97,6 +105,13 @@ impl InversionSettings {
                 self.learning_rate
             ));
         }
+        if let Some(cosine) = self.until_cosine
+            && !(cosine > -1.0 && cosine <= 1.0)
+        {
+            return bad(format!(
+                "the cosine to stop at, {cosine}, must be within (-1, 1]"
+            ));
+        }
         if !(0.0..=1.0).contains(&self.final_learning_rate_fraction) {
             return bad(format!(
                 "final learning-rate fraction {} must be within 0..=1",
@@ -104,6 +119,11 @@ impl InversionSettings {
             ));
         }
         self.objective.validate()
+    }
+
+    /// The cosine whose first crossing is reported (`until_cosine`, else 0.95).
+    pub fn target_cosine(&self) -> f64 {
+        self.until_cosine.unwrap_or(DEFAULT_TARGET_COSINE)
     }
 
     /// The learning rate at `step` (0-based): a half cosine from the peak down to the final

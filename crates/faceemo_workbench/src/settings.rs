@@ -20,6 +20,8 @@ pub struct Settings {
     pub point_radius: usize,
     /// Inversion steps.
     pub inversion_steps: usize,
+    /// Stop a reconstruction once its cosine reaches this (with the class kept).
+    pub until_cosine: Option<f64>,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             colouring: Colouring::Dataset,
             point_radius: 1,
             inversion_steps: faceemo_inversion::InversionSettings::default().steps,
+            until_cosine: None,
         }
     }
 }
@@ -49,6 +52,10 @@ impl Settings {
     pub fn validated(mut self) -> Self {
         self.point_radius = self.point_radius.min(MAX_POINT_RADIUS);
         self.inversion_steps = self.inversion_steps.clamp(1, MAX_INVERSION_STEPS);
+        self.until_cosine = self
+            .until_cosine
+            .filter(|c| c.is_finite())
+            .map(|c| c.clamp(0.5, 1.0));
         if !["auto", "wgpu", "cpu"].contains(&self.backend.as_str()) {
             "auto".clone_into(&mut self.backend);
         }

@@ -550,3 +550,23 @@ fn a_very_wide_dropped_image_is_predicted_and_shown_as_a_small_thumbnail() {
         "{width} x {height}"
     );
 }
+
+#[test]
+fn a_reconstruction_set_to_stop_at_a_cosine_stops_there_and_reports_its_speed() {
+    let mut session = Session::demo_with_a_face(500);
+    session.ask(Intent::SetUntilCosine(Some(0.97)));
+    session.ask(Intent::Reconstruct(ReconstructFrom::DroppedImage));
+    session.settle();
+    let run = session.core.lab().inversion.as_ref().expect("a run");
+    let result = run.result.as_ref().expect("finished");
+    assert!(result.steps_run < 500, "{} steps", result.steps_run);
+    assert!(run.curve.last().expect("steps").cosine() >= 0.97);
+    assert_eq!(
+        result.steps_to_target.map(|s| s + 1),
+        Some(result.steps_run)
+    );
+    assert!(run.steps_per_second().is_some_and(|r| r > 0.0));
+    // Values from an edited settings file are brought into range.
+    session.ask(Intent::SetUntilCosine(Some(7.0)));
+    assert_eq!(session.core.settings().until_cosine, Some(1.0));
+}

@@ -118,6 +118,8 @@ pub enum Intent {
     SetPointRadius(usize),
     /// Steps of the next reconstruction.
     SetInversionSteps(usize),
+    /// Stop the next reconstruction once its cosine reaches this (`None`: run every step).
+    SetUntilCosine(Option<f64>),
     /// Show this map (t-SNE is computed the first time).
     ShowMap(MapMethod),
     /// Make the PCA map again (after it was cancelled or failed).
@@ -218,6 +220,22 @@ pub struct InversionRun {
     pub image: Option<Arc<RgbImage>>,
     /// PSNR and SSIM against the original.
     pub pixels: Option<PixelComparison>,
+    /// When it was asked for (its speed is counted from there).
+    pub started: std::time::Instant,
+}
+
+impl InversionRun {
+    /// Steps a second so far, once a step is done.
+    pub fn steps_per_second(&self) -> Option<f64> {
+        let seconds = self.started.elapsed().as_secs_f64();
+        (!self.curve.is_empty() && seconds > 0.0).then(|| self.curve.len() as f64 / seconds)
+    }
+
+    /// Seconds left at the speed so far (an upper bound when it stops at a cosine).
+    pub fn seconds_left(&self) -> Option<f64> {
+        let rate = self.steps_per_second()?;
+        Some(self.steps.saturating_sub(self.curve.len()) as f64 / rate)
+    }
 }
 
 /// The workbench: one session's state, driven by intents and events.
@@ -537,6 +555,7 @@ impl Workbench {
             | Intent::ToggleGroup(_)
             | Intent::SetPointRadius(_)
             | Intent::SetInversionSteps(_)
+            | Intent::SetUntilCosine(_)
             | Intent::ShowMap(_)
             | Intent::Reproject
             | Intent::FitView
@@ -579,6 +598,11 @@ impl Workbench {
             }
             Intent::SetInversionSteps(steps) => {
                 self.settings.inversion_steps = steps.clamp(1, MAX_INVERSION_STEPS);
+                Vec::new()
+            }
+            Intent::SetUntilCosine(cosine) => {
+                self.settings.until_cosine = cosine;
+                self.settings = std::mem::take(&mut self.settings).validated();
                 Vec::new()
             }
             Intent::ShowMap(method) => self.show_map(method),
@@ -897,6 +921,7 @@ impl Workbench {
         let settings = InversionSettings {
             steps: self.settings.inversion_steps,
             preview_every: 5,
+            until_cosine: self.settings.until_cosine,
             ..InversionSettings::default()
         };
         let steps = settings.steps;
@@ -919,6 +944,7 @@ impl Workbench {
             result: None,
             image: None,
             pixels: None,
+            started: std::time::Instant::now(),
         });
         commands
     }
