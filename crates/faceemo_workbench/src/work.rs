@@ -142,8 +142,14 @@ pub enum ReleaseSource {
     Demo,
     /// A download from the hub into the cache.
     Download,
-    /// The release in the local Hugging Face cache, else the synthetic demo set.
-    CacheOrDemo(HubSettings),
+    /// The sources opened last when they all still exist, else the release in the local
+    /// Hugging Face cache (when a hub is given), else the synthetic demo set.
+    LastOrFallback {
+        /// The sources opened last, if any.
+        last: Option<Vec<PathBuf>>,
+        /// Where the cache is, when it is to be looked in.
+        hub: Option<HubSettings>,
+    },
 }
 
 /// A job for the model worker.
@@ -449,14 +455,21 @@ fn load_release(
             let sources = files.files_to_read().cloned().collect();
             (files, sources)
         }
-        ReleaseSource::CacheOrDemo(hub) => {
-            job.report("looking in the Hugging Face cache", 0, 0);
-            match faceemo_data::find_release_in_cache(&hub) {
-                Some(files) => {
-                    let sources = files.files_to_read().cloned().collect();
-                    (files, sources)
+        ReleaseSource::LastOrFallback { last, hub } => {
+            let last = last
+                .filter(|paths| paths.iter().all(|p| p.exists()))
+                .and_then(|paths| Some((ReleaseFiles::from_paths(&paths).ok()?, paths)));
+            if let Some(found) = last {
+                found
+            } else {
+                job.report("looking in the Hugging Face cache", 0, 0);
+                match hub.as_ref().and_then(faceemo_data::find_release_in_cache) {
+                    Some(files) => {
+                        let sources = files.files_to_read().cloned().collect();
+                        (files, sources)
+                    }
+                    None => return Ok(demo_release()),
                 }
-                None => return Ok(demo_release()),
             }
         }
     };

@@ -310,22 +310,16 @@ impl Workbench {
             // The paths given hold the release.
         } else if options.demo {
             commands.extend(self.handle(Intent::OpenDemo));
-        } else if let Some(last) = self
-            .settings
-            .recent_sources
-            .first()
-            .filter(|s| s.iter().all(|p| p.exists()))
-            .cloned()
-        {
-            commands
-                .extend(self.load_release(ReleaseSource::Paths(last), "Opening the last release"));
-        } else if let Some(hub) = hub {
-            commands.extend(self.load_release(
-                ReleaseSource::CacheOrDemo(hub),
-                "Looking for the release in the Hugging Face cache",
-            ));
         } else {
-            commands.extend(self.handle(Intent::OpenDemo));
+            // Whether the last sources still exist is for the job to find out (no file
+            // system on this thread): then the cache, then the demo set.
+            let last = self.settings.recent_sources.first().cloned();
+            let title = if last.is_some() {
+                "Opening the last release"
+            } else {
+                "Looking for the release"
+            };
+            commands.extend(self.load_release(ReleaseSource::LastOrFallback { last, hub }, title));
         }
         commands
     }
