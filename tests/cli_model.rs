@@ -277,22 +277,31 @@ fn predict_json_keeps_the_order_of_the_images_given() {
     assert!(reports[1].get("label").is_none());
 }
 
-#[test]
-fn invert_an_image_writes_the_png_the_curve_and_the_json_contract() {
-    let cache = tempfile::tempdir().expect("tempdir");
-    let recon = cache.path().join("recon.png");
-    let curve = cache.path().join("curve.csv");
-    let output = run(faceemo(cache.path())
+/// `faceemo invert` of the colour fixture into `recon` with its curve in `curve`, and
+/// `extra` arguments; it must succeed.
+fn invert_colour(cache: &Path, recon: &Path, curve: &Path, extra: &[&str]) -> Output {
+    let output = run(faceemo(cache)
         .arg("invert")
         .args(model_args())
         .arg("--image")
         .arg(fixtures().join("images/colour.png"))
         .arg("-o")
-        .arg(&recon)
+        .arg(recon)
         .arg("--curve")
-        .arg(&curve)
-        .args(["--steps", "60", "--json"]));
+        .arg(curve)
+        .args(extra));
     assert_succeeded(&output);
+    output
+}
+
+#[test]
+fn invert_an_image_writes_the_png_the_curve_and_the_json_contract() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let (recon, curve) = (
+        cache.path().join("recon.png"),
+        cache.path().join("curve.csv"),
+    );
+    let output = invert_colour(cache.path(), &recon, &curve, &["--steps", "60", "--json"]);
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     for key in [
         "cosine",
@@ -329,19 +338,16 @@ fn invert_an_image_writes_the_png_the_curve_and_the_json_contract() {
 #[test]
 fn invert_until_cosine_stops_at_the_first_step_that_reaches_it() {
     let cache = tempfile::tempdir().expect("tempdir");
-    let recon = cache.path().join("recon.png");
-    let curve = cache.path().join("curve.csv");
-    let output = run(faceemo(cache.path())
-        .arg("invert")
-        .args(model_args())
-        .arg("--image")
-        .arg(fixtures().join("images/colour.png"))
-        .arg("-o")
-        .arg(&recon)
-        .arg("--curve")
-        .arg(&curve)
-        .args(["--steps", "500", "--until-cosine", "0.97", "--json"]));
-    assert_succeeded(&output);
+    let (recon, curve) = (
+        cache.path().join("recon.png"),
+        cache.path().join("curve.csv"),
+    );
+    let output = invert_colour(
+        cache.path(),
+        &recon,
+        &curve,
+        &["--steps", "500", "--until-cosine", "0.97", "--json"],
+    );
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let steps = report["steps"].as_u64().expect("steps");
     let reached = report["steps_to_target"].as_u64().expect("reached 0.97");

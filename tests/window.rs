@@ -476,26 +476,8 @@ fn a_second_reconstruct_replaces_the_first_and_cancel_stops_one_from_a_sample() 
     wait_for(&mut harness, "the prediction", |app| {
         app.core().lab().placement.is_some() && !app.is_busy()
     });
-    harness.get_by_label("Reconstruct this face").click();
-    harness.step();
-    let first = harness
-        .state()
-        .core()
-        .lab()
-        .inversion
-        .as_ref()
-        .expect("a run")
-        .job;
-    harness.get_by_label("Reconstruct this face").click();
-    harness.step();
-    let second = harness
-        .state()
-        .core()
-        .lab()
-        .inversion
-        .as_ref()
-        .expect("a run")
-        .job;
+    let first = click_reconstruct(&mut harness);
+    let second = click_reconstruct(&mut harness);
     assert_ne!(first, second);
     wait_for(&mut harness, "the second reconstruction", |app| {
         app.core().reconstruction().is_some() && !app.is_busy()
@@ -661,6 +643,20 @@ fn text_field<'h>(
         .get_all_by_value(value)
         .find(|node| node.accesskit_node().role() == egui::accesskit::Role::TextInput)
         .expect("a text field with that value")
+}
+
+/// Clicks "Reconstruct this face"; returns the job of the run it started.
+fn click_reconstruct(harness: &mut Harness<'_, WorkbenchApp>) -> u64 {
+    harness.get_by_label("Reconstruct this face").click();
+    harness.step();
+    harness
+        .state()
+        .core()
+        .lab()
+        .inversion
+        .as_ref()
+        .expect("a run")
+        .job
 }
 
 /// Types `text` into the field that holds `value` now, replacing it, as a user does: click
