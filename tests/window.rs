@@ -159,6 +159,24 @@ fn box_select(harness: &mut Harness<'_, WorkbenchApp>, from: [f32; 2], to: [f32;
     harness.step();
 }
 
+/// Clicks Compare A with B and waits for the comparison (`what` names it in a timeout).
+fn compare_a_with_b(
+    harness: &mut Harness<'_, WorkbenchApp>,
+    what: &str,
+) -> faceemo_shift::Comparison {
+    harness.get_by_label("Compare A with B").click();
+    wait_for(harness, what, |app| {
+        app.core().shift().comparison.is_some() && !app.is_busy()
+    });
+    harness
+        .state()
+        .core()
+        .shift()
+        .comparison
+        .clone()
+        .expect("comparison")
+}
+
 fn toggle_lab(harness: &mut Harness<'_, WorkbenchApp>) {
     harness
         .get_by_label_contains("the Domain shift lab")
@@ -191,17 +209,7 @@ fn the_domain_shift_lab_reads_test_splits_and_compares_two_selections() {
     toggle_lab(&mut harness);
     harness.get_by_label("Set selection as B").click();
     harness.run_steps(2);
-    harness.get_by_label("Compare A with B").click();
-    wait_for(&mut harness, "the comparison", |app| {
-        app.core().shift().comparison.as_ref().is_some() && !app.is_busy()
-    });
-    let comparison = harness
-        .state()
-        .core()
-        .shift()
-        .comparison
-        .as_ref()
-        .expect("comparison");
+    let comparison = compare_a_with_b(&mut harness, "the comparison");
     assert_eq!(comparison.a.rows as usize, left);
     assert_eq!(comparison.b.rows as usize, right);
     let auc = comparison.pair.domain_auc.expect("auc");
@@ -251,17 +259,7 @@ fn the_domain_shift_lab_reads_test_splits_and_compares_two_selections() {
     choose(&mut harness, "the rest");
     harness.get_by_label("as B").click();
     harness.run_steps(2);
-    harness.get_by_label("Compare A with B").click();
-    wait_for(&mut harness, "dataset against the rest", |app| {
-        app.core().shift().comparison.as_ref().is_some() && !app.is_busy()
-    });
-    let comparison = harness
-        .state()
-        .core()
-        .shift()
-        .comparison
-        .as_ref()
-        .expect("comparison");
+    let comparison = compare_a_with_b(&mut harness, "dataset against the rest");
     assert_eq!(comparison.a.rows as usize, affectnet);
     assert_eq!(comparison.b.rows as usize, total - affectnet);
 }

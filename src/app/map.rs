@@ -76,18 +76,14 @@ impl MapPanel {
         if core.map().method == MapMethod::ShiftAxes {
             ui.horizontal_wrapped(|ui| self.axes_picker(ui, core, intents));
         }
-        let Some(projection) = core.projection() else {
+        if core.projection().is_none() {
             waiting(ui, core, intents);
             return;
-        };
+        }
         let map = core.map();
-        let (layout, x_label, y_label) = map.shown().unwrap_or_else(|| {
-            (
-                std::sync::Arc::clone(&projection.layout),
-                "PC 1".to_owned(),
-                "PC 2".to_owned(),
-            )
-        });
+        let Some((layout, x_label, y_label)) = map.shown() else {
+            return;
+        };
         let positions = layout.positions.as_slice();
         let mut plot = Plot::new("feature map")
             .data_aspect(1.0)

@@ -56,9 +56,7 @@ pub fn classify(path: &Path) -> PathKind {
 
 /// The last component of a path (the whole path when it has none), for messages and titles:
 /// the data layer's one helper.
-pub fn file_name(path: &Path) -> String {
-    faceemo_data::display_name(path)
-}
+pub use faceemo_data::display_name as file_name;
 
 /// Paths joined with commas, for messages.
 pub fn describe_paths(paths: &[PathBuf]) -> String {

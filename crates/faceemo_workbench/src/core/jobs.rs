@@ -50,6 +50,12 @@ impl Slot {
         matches!(self, Self::Paths | Self::Output | Self::Probe)
     }
 
+    /// Whether a job of this slot asked to stop still delivers what it made (a stopped
+    /// reconstruction keeps its best image); others end `Cancelled`.
+    pub fn keeps_stopped_result(self) -> bool {
+        self == Self::Inversion
+    }
+
     /// The slots whose results belong to the open release.
     pub const OF_RELEASE: [Self; 8] = [
         Self::Projection,

@@ -307,8 +307,9 @@ impl Workbench {
             commands.extend(self.handle(Intent::OpenPaths(options.sources)));
         }
         if opens_release {
-            // The paths given hold the release.
-        } else if options.demo {
+            return commands;
+        }
+        if options.demo {
             commands.extend(self.handle(Intent::OpenDemo));
         } else {
             // Whether the last sources still exist is for the job to find out (no file
@@ -447,9 +448,9 @@ impl Workbench {
             .unwrap_or("?");
         let probability = release
             .labels
-            .names()
+            .labels
             .iter()
-            .position(|name| name == predicted)
+            .position(|label| label.name() == predicted)
             .and_then(|class| split.probs.row(source.row).get(class).copied())
             .unwrap_or(f32::NAN);
         Some(format!(
@@ -1082,10 +1083,10 @@ impl Workbench {
                 if !current {
                     return Vec::new();
                 }
-                // A job asked to stop that finished anyway is still cancelled (except a
-                // reconstruction: stopping it keeps its best image).
+                // A job asked to stop that finished anyway is still cancelled, unless its
+                // slot keeps what a stopped job made.
                 let outcome = match outcome {
-                    Outcome::Done(_) if entry.stopping && entry.slot != Slot::Inversion => {
+                    Outcome::Done(_) if entry.stopping && !entry.slot.keeps_stopped_result() => {
                         Outcome::Cancelled
                     }
                     other => other,
@@ -1191,8 +1192,6 @@ impl Workbench {
                 }
                 self.map.projection = Some(projection);
                 self.map.reset_hidden(self.settings.colouring);
-                let selection = self.map.selection.to_vec();
-                self.map.select(selection);
                 self.map.request_fit(true);
                 self.place_dropped_image()
             }
