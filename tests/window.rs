@@ -61,13 +61,15 @@ fn open(options: StartOptions) -> Harness<'static, WorkbenchApp> {
         .build_eframe(move |cc| WorkbenchApp::new(cc, options))
 }
 
-/// Steps the UI until `done` holds (workers run on their own threads meanwhile).
+/// Steps the UI until `done` holds (workers run on their own threads meanwhile). The first
+/// step comes before the first check, so a click queued just before is handled first.
 fn wait_for(
     harness: &mut Harness<'_, WorkbenchApp>,
     what: &str,
     done: impl Fn(&WorkbenchApp) -> bool,
 ) {
     let deadline = Instant::now() + Duration::from_mins(3);
+    harness.step();
     while !done(harness.state()) {
         assert!(
             Instant::now() < deadline,
@@ -504,22 +506,24 @@ fn a_second_reconstruct_replaces_the_first_and_cancel_stops_one_from_a_sample() 
         app.selection().len() == 1 && !app.is_busy()
     });
     harness.get_by_label("Reconstruct first selected").click();
-    wait_for(&mut harness, "a few steps", |app| {
+    // The click is handled in the next frame: until then the finished second run is shown.
+    wait_for(&mut harness, "a few steps of the third run", |app| {
         app.core()
             .lab()
             .inversion
             .as_ref()
-            .is_some_and(|r| r.curve.len() >= 2)
+            .is_some_and(|r| r.job != second && r.curve.len() >= 2)
     });
     harness.get_by_label("Cancel").click();
     wait_for(&mut harness, "the stop", |app| !app.is_busy());
+    let messages = format!("{:?}", harness.state().core().messages());
     let run = harness
         .state()
         .core()
         .lab()
         .inversion
         .as_ref()
-        .expect("kept");
+        .unwrap_or_else(|| panic!("the stopped run is kept; messages: {messages}"));
     let result = run.result.as_ref().expect("the best image so far");
     assert!(result.cancelled && result.steps_run < 1000);
     assert!(
