@@ -113,24 +113,57 @@ fn nearest_in_row(
     out_indices: &mut [u32],
     out_distances: &mut [f32],
 ) {
-    let k = out_indices.len();
-    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+    let mut best = NearestK::new(out_indices.len());
     for (i, (&dot, &norm)) in dots.iter().zip(norms).enumerate() {
-        if i == query {
-            continue;
+        if i != query {
+            best.offer((own_norm + norm - 2.0 * dot).max(0.0), i as u32);
         }
-        let distance = (own_norm + norm - 2.0 * dot).max(0.0);
-        if best.len() == k && distance >= best[k - 1].0 {
-            continue;
-        }
-        let at = best
-            .partition_point(|&(d, j)| d.total_cmp(&distance).then((j as usize).cmp(&i)).is_lt());
-        best.insert(at, (distance, i as u32));
-        best.truncate(k);
     }
-    for (slot, (distance, index)) in best.into_iter().enumerate() {
+    for (slot, (distance, index)) in best.into_sorted().into_iter().enumerate() {
         out_indices[slot] = index;
         out_distances[slot] = distance;
+    }
+}
+
+/// The `k` smallest `(distance, index)` pairs offered, kept sorted; ties go to the smaller
+/// index, so the result does not depend on the order of the offers.
+#[derive(Debug)]
+pub(crate) struct NearestK {
+    k: usize,
+    best: Vec<(f32, u32)>,
+}
+
+impl NearestK {
+    /// An empty selection of at most `k`.
+    pub(crate) fn new(k: usize) -> Self {
+        Self {
+            k,
+            best: Vec::with_capacity(k + 1),
+        }
+    }
+
+    /// Keeps `(distance, index)` if it is among the `k` smallest so far.
+    #[inline]
+    pub(crate) fn offer(&mut self, distance: f32, index: u32) {
+        if self.k == 0 {
+            return;
+        }
+        if self.best.len() == self.k {
+            let (worst, worst_index) = self.best[self.k - 1];
+            if distance > worst || (distance == worst && index > worst_index) || distance.is_nan() {
+                return;
+            }
+        }
+        let at = self
+            .best
+            .partition_point(|&(d, j)| d.total_cmp(&distance).then(j.cmp(&index)).is_lt());
+        self.best.insert(at, (distance, index));
+        self.best.truncate(self.k);
+    }
+
+    /// The kept pairs, nearest first.
+    pub(crate) fn into_sorted(self) -> Vec<(f32, u32)> {
+        self.best
     }
 }
 

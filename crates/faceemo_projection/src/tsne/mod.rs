@@ -1,13 +1,14 @@
 //! t-SNE as the state of the art runs it (openTSNE / FIt-SNE): PCA to 50 dimensions,
-//! perplexity-calibrated affinities on the exact 3·perplexity nearest neighbours, PCA
+//! perplexity-calibrated affinities on the 3·perplexity nearest neighbours (exact, or
+//! approximate above 20,000 rows as openTSNE's Annoy), PCA
 //! initialisation scaled to a standard deviation of 1e-4, early exaggeration 12 for 250
 //! iterations with momentum 0.5, then momentum 0.8, learning rate N / exaggeration (N/12
 //! during early exaggeration, as Belkina et al. and openTSNE's "auto"), steps clipped to a
 //! norm of 5 (openTSNE's `max_step_norm`), gains as in Jacobs' delta-bar-delta, and
 //! FFT-accelerated interpolation for the repulsive forces.
 //!
-//! Nothing in it is random (PCA start, exact neighbours), so the same data and thread count
-//! give the same map; it is progressive (a callback sees
+//! It is seeded (PCA start, a seeded neighbour search), so the same data, seed and thread
+//! count give the same map; it is progressive (a callback sees
 //! the iteration, the KL divergence and the current layout) and cancellable. A finished map
 //! places new points the way openTSNE's `transform` does ([`TsneMap::transform`]).
 
@@ -18,7 +19,8 @@ use faceemo_jobs::JobContext;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::knn::nearest_neighbours;
+use crate::ann::{AnnSettings, NeighbourSearch, knn_recall, neighbours_of_all};
+use crate::knn::sample_rows;
 use crate::pca::{Pca, PcaError};
 use affinity::{SparseAffinities, conditional, symmetrise};
 use repulsion::FftRepulsion;
@@ -46,6 +48,10 @@ pub struct TsneSettings {
     pub final_momentum: f64,
     /// The callback hears every this many iterations.
     pub report_every: usize,
+    /// How the 3·perplexity neighbours are searched.
+    pub neighbour_search: NeighbourSearch,
+    /// Seed of the approximate search and of the sample its recall is measured on.
+    pub seed: u64,
 }
 
 impl Default for TsneSettings {
@@ -61,6 +67,8 @@ impl Default for TsneSettings {
             initial_momentum: 0.5,
             final_momentum: 0.8,
             report_every: 10,
+            neighbour_search: NeighbourSearch::Auto,
+            seed: 0,
         }
     }
 }
@@ -114,6 +122,9 @@ pub struct TsneMap {
     pub kl_divergence: f64,
     /// The settings it was made with.
     pub settings: TsneSettings,
+    /// Fraction of the exact neighbours the search found, on a seeded sample of 1,000
+    /// rows (1 for the exact search; `None` for a map read back from a cache).
+    pub knn_recall: Option<f64>,
     /// The PCA applied before the neighbour search (`None` when the data was used as is).
     pca: Option<Pca>,
     /// The data the neighbours were searched in (after PCA).
@@ -130,11 +141,12 @@ impl TsneMap {
         settings: &TsneSettings,
         job: JobContext<'_>,
     ) -> Result<Self, TsneError> {
-        let (pca, reduced) = reduce(data, settings, job)?;
+        let (pca, reduced) = reduce_for_tsne(data, settings, job)?;
         Ok(Self {
             embedding,
             kl_divergence,
             settings: settings.clone(),
+            knn_recall: None,
             pca,
             reduced,
         })
@@ -143,7 +155,7 @@ impl TsneMap {
     /// The words a cache key is made of: every setting that changes the map.
     pub fn cache_parameters(settings: &TsneSettings) -> String {
         format!(
-            "tsne v2 perplexity={} pca={} ee={}x{} iterations={} learning_rate={:?} max_step={} momentum={}/{}",
+            "tsne v3 perplexity={} pca={} ee={}x{} iterations={} learning_rate={:?} max_step={} momentum={}/{} search={} seed={}",
             settings.perplexity,
             settings.pca_dimensions,
             settings.early_exaggeration,
@@ -152,26 +164,38 @@ impl TsneMap {
             settings.learning_rate,
             settings.max_step_norm,
             settings.initial_momentum,
-            settings.final_momentum
+            settings.final_momentum,
+            settings.neighbour_search.name(),
+            settings.seed
         )
     }
 }
 
-fn reduce(
+/// The PCA of `dimensions` components of `data` and the data projected on it, or the data
+/// as is when `dimensions` is 0 or not below its width.
+pub(crate) fn reduce(
     data: ArrayView2<'_, f32>,
-    settings: &TsneSettings,
+    dimensions: usize,
     job: JobContext<'_>,
-) -> Result<(Option<Pca>, Array2<f32>), TsneError> {
-    if settings.pca_dimensions > 0 && settings.pca_dimensions < data.ncols() {
-        let pca = Pca::fit_job(data, settings.pca_dimensions, job).map_err(|e| match e {
-            PcaError::Cancelled => TsneError::Cancelled,
-            other => TsneError::from(other),
-        })?;
+) -> Result<(Option<Pca>, Array2<f32>), PcaError> {
+    if dimensions > 0 && dimensions < data.ncols() {
+        let pca = Pca::fit_job(data, dimensions, job)?;
         let reduced = pca.transform(data)?;
         Ok((Some(pca), reduced))
     } else {
         Ok((None, data.to_owned()))
     }
+}
+
+fn reduce_for_tsne(
+    data: ArrayView2<'_, f32>,
+    settings: &TsneSettings,
+    job: JobContext<'_>,
+) -> Result<(Option<Pca>, Array2<f32>), TsneError> {
+    reduce(data, settings.pca_dimensions, job).map_err(|e| match e {
+        PcaError::Cancelled => TsneError::Cancelled,
+        other => TsneError::from(other),
+    })
 }
 
 /// Runs t-SNE on the rows of `data`. `job` hears each stage and iteration and stops the
@@ -199,12 +223,22 @@ pub fn tsne(
         job.check_cancelled().map_err(|_| TsneError::Cancelled)
     };
     stage("PCA")?;
-    let (pca, reduced) = reduce(data, settings, job)?;
+    let (pca, reduced) = reduce_for_tsne(data, settings, job)?;
     stage("nearest neighbours")?;
-    let all: Vec<usize> = (0..rows).collect();
     // The neighbour search is the longest stage: it reports and can be cancelled.
-    let neighbours =
-        nearest_neighbours(reduced.view(), &all, k, job).map_err(|_| TsneError::Cancelled)?;
+    let search = AnnSettings {
+        seed: settings.seed,
+        ..AnnSettings::default()
+    };
+    let cancelled = |_| TsneError::Cancelled;
+    let neighbours = neighbours_of_all(reduced.view(), k, settings.neighbour_search, search, job)
+        .map_err(cancelled)?;
+    let knn_recall = if settings.neighbour_search.is_approximate(rows) {
+        let sample = sample_rows(rows, RECALL_SAMPLE, settings.seed);
+        knn_recall(reduced.view(), &neighbours, &sample, job).map_err(cancelled)?
+    } else {
+        1.0
+    };
     stage("affinities")?;
     let p = symmetrise(&neighbours, &conditional(&neighbours, settings.perplexity));
     let start = initial_layout(reduced.view())?;
@@ -214,10 +248,14 @@ pub fn tsne(
         embedding,
         kl_divergence,
         settings: settings.clone(),
+        knn_recall: Some(knn_recall),
         pca,
         reduced,
     })
 }
+
+/// Rows of the sample the search's recall is measured on.
+const RECALL_SAMPLE: usize = 1000;
 
 fn validate(settings: &TsneSettings) -> Result<(), TsneError> {
     let bad = |message: String| Err(TsneError::Settings(message));
@@ -429,7 +467,7 @@ impl TsneMap {
 }
 
 /// The `k` nearest reference rows of a query (squared distances), nearest first.
-fn nearest_reference(
+pub(crate) fn nearest_reference(
     reference: ArrayView2<'_, f32>,
     query: &[f32],
     k: usize,
