@@ -359,6 +359,55 @@ fn project_writes_a_t_sne_map_with_its_kl_divergence_and_beats_pca_on_neighbours
 }
 
 #[test]
+fn project_writes_a_umap_map_with_the_graph_it_searched_and_beats_pca_on_neighbours() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let project = |args: &[&str]| {
+        let out = cache.path().join("map.csv");
+        json(&run(faceemo(cache.path())
+            .args(["project", "--demo", "--json", "--no-map-cache", "-o"])
+            .arg(&out)
+            .args(args)))
+    };
+    let umap = project(&["--method", "umap"]);
+    assert_eq!(umap["method"], "umap");
+    assert_eq!(umap["rows"], 3900);
+    // 3,900 rows: below the approximate search's threshold, so exact, and every neighbour.
+    assert_eq!(umap["knn"], "exact");
+    assert_eq!(umap["knn_recall"], 1.0);
+    assert!(umap.get("kl_divergence").is_none());
+    let pca = project(&["--method", "pca"]);
+    assert!(pca.get("knn_recall").is_none());
+    let better = umap["knn_preservation"].as_f64().expect("knn");
+    let worse = pca["knn_preservation"].as_f64().expect("knn");
+    assert!(better > worse, "UMAP {better} vs PCA {worse}");
+    let approximate = project(&[
+        "--method",
+        "umap",
+        "--knn",
+        "approximate",
+        "--neighbors",
+        "10",
+    ]);
+    assert_eq!(approximate["knn"], "approximate");
+    let recall = approximate["knn_recall"].as_f64().expect("recall");
+    assert!((0.95..=1.0).contains(&recall), "{approximate}");
+
+    let output = run(faceemo(cache.path())
+        .args([
+            "project",
+            "--demo",
+            "--method",
+            "umap",
+            "--min-dist",
+            "7",
+            "-o",
+        ])
+        .arg(cache.path().join("x.csv")));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("min_dist 7"));
+}
+
+#[test]
 fn project_in_3d_and_an_unknown_split_is_an_error() {
     let cache = tempfile::tempdir().expect("tempdir");
     let out = cache.path().join("coords.csv");

@@ -636,6 +636,28 @@ fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
     );
 }
 
+#[test]
+fn the_umap_map_is_a_third_method_of_the_map_bar_and_is_cached() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut harness = demo_with_map_cache(cache.path());
+    harness.get_by_label("UMAP").click();
+    wait_for(&mut harness, "the UMAP map", |app| {
+        app.core().map().umap.map.is_some() && !app.is_busy()
+    });
+    assert_eq!(harness.state().core().map().method, MapMethod::Umap);
+    harness.get_by_label_contains("UMAP of every point");
+    let stored = std::fs::read_dir(cache.path())
+        .expect("the cache folder")
+        .count();
+    assert_eq!(stored, 1, "one map file");
+    let mut again = demo_with_map_cache(cache.path());
+    again.get_by_label("UMAP").click();
+    wait_for(&mut again, "the cached UMAP map", |app| {
+        app.core().map().umap.map.is_some() && !app.is_busy()
+    });
+    again.get_by_label_contains("from the map cache");
+}
+
 /// The text field that holds `value` now.
 fn text_field<'h>(
     harness: &'h Harness<'_, WorkbenchApp>,

@@ -6,7 +6,7 @@
 
 use egui::{Color32, Pos2, Rect, Stroke};
 use egui_plot::{Plot, PlotPoint, PlotTransform};
-use faceemo_workbench::{Colouring, Intent, MapMethod, Slot, Workbench};
+use faceemo_workbench::{Colouring, Embedding, Intent, MapMethod, Slot, Workbench};
 
 use super::layer::{BackgroundLayer, Scene};
 use super::palette::group_colours;
@@ -196,6 +196,7 @@ impl MapPanel {
             for (choice, name) in [
                 (MapMethod::Pca, "PCA"),
                 (MapMethod::Tsne, "t-SNE"),
+                (MapMethod::Umap, "UMAP"),
                 (MapMethod::ShiftAxes, "Shift axes"),
             ] {
                 if ui.selectable_label(method == choice, name).clicked() && method != choice {
@@ -362,24 +363,33 @@ fn map_caption(core: &Workbench) -> String {
         MapMethod::ShiftAxes => {
             "Shift axes: every point on two directions between centroids".to_owned()
         }
-        MapMethod::Tsne => {
-            let tsne = &map.tsne;
-            let kl = tsne
+        MapMethod::Tsne | MapMethod::Umap => {
+            let Some(embedding) = map.method.embedding() else {
+                return String::new();
+            };
+            let name = embedding.name();
+            let state = map.embedding(embedding);
+            let kl = state
                 .kl_divergence
                 .map_or_else(String::new, |kl| format!(", KL divergence {kl:.3}"));
-            match tsne.seconds {
-                Some(seconds) if tsne.from_cache => {
-                    format!("t-SNE of every point (from the map cache, {seconds:.1} s){kl}")
+            let step = if embedding == Embedding::Tsne {
+                "iteration"
+            } else {
+                "epoch"
+            };
+            match state.seconds {
+                Some(seconds) if state.from_cache => {
+                    format!("{name} of every point (from the map cache, {seconds:.1} s){kl}")
                 }
-                Some(seconds) => format!("t-SNE of every point ({seconds:.0} s){kl}"),
-                None if tsne.iterations > 0 => format!(
-                    "t-SNE: iteration {} / {}{kl}",
-                    tsne.iteration, tsne.iterations
+                Some(seconds) => format!("{name} of every point ({seconds:.0} s){kl}"),
+                None if state.iterations > 0 => format!(
+                    "{name}: {step} {} / {}{kl}",
+                    state.iteration, state.iterations
                 ),
-                None if core.running(Slot::Tsne) => {
-                    "t-SNE: PCA, neighbours and affinities...".to_owned()
+                None if core.running(embedding.slot()) => {
+                    format!("{name}: PCA, neighbours and affinities...")
                 }
-                None => "t-SNE: not computed".to_owned(),
+                None => format!("{name}: not computed"),
             }
         }
         MapMethod::Pca => match core.projection() {

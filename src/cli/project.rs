@@ -8,8 +8,10 @@ use anyhow::Context as _;
 use faceemo::output::write_csv_atomically;
 use faceemo_data::{Release, SplitData};
 use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressSink as _, ProgressUpdate};
-use faceemo_maps::{FeatureMatrix, TsneResult, pca_map, tsne_map};
-use faceemo_projection::{MapCache, TsneSettings, knn_preservation, sample_rows};
+use faceemo_maps::{FeatureMatrix, TsneResult, UmapResult, pca_map, tsne_map, umap_map};
+use faceemo_projection::{
+    MapCache, NeighbourSearch, TsneSettings, UmapSettings, knn_preservation, sample_rows,
+};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
 
@@ -21,8 +23,32 @@ use super::release_args::ReleaseArgs;
 pub enum Method {
     /// Principal component analysis of all selected rows.
     Pca,
-    /// t-SNE (PCA to 50 dimensions, exact neighbours, FFT-accelerated repulsion).
+    /// t-SNE (PCA to 50 dimensions, the neighbour graph, FFT-accelerated repulsion).
     Tsne,
+    /// UMAP as umap-learn runs it (PCA to 50 dimensions, the neighbour graph, a spectral
+    /// start, negative sampling).
+    Umap,
+}
+
+/// How the neighbour graph of t-SNE and UMAP is searched.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Knn {
+    /// Approximate above 20,000 rows, exact below.
+    Auto,
+    /// Every row against every row.
+    Exact,
+    /// The approximate search (k-means cells), whatever the size.
+    Approximate,
+}
+
+impl From<Knn> for NeighbourSearch {
+    fn from(knn: Knn) -> Self {
+        match knn {
+            Knn::Auto => Self::Auto,
+            Knn::Exact => Self::Exact,
+            Knn::Approximate => Self::Approximate,
+        }
+    }
 }
 
 /// Arguments of `faceemo project`.
@@ -36,12 +62,21 @@ pub struct ProjectArgs {
     /// Splits to project, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     splits: Vec<String>,
-    /// Map dimensions (t-SNE maps are 2-D).
+    /// Map dimensions (t-SNE and UMAP maps are 2-D).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
     dims: u8,
     /// t-SNE perplexity (effective number of neighbours).
     #[arg(long, default_value_t = 30.0)]
     perplexity: f64,
+    /// UMAP: neighbours of each point, itself included (umap-learn's `n_neighbors`).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    neighbors: u16,
+    /// UMAP: the smallest distance between points on the map.
+    #[arg(long, default_value_t = 0.1)]
+    min_dist: f64,
+    /// How t-SNE and UMAP search the neighbour graph.
+    #[arg(long, value_enum, default_value = "auto")]
+    knn: Knn,
     /// Seed of the sample the quality is measured on.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -51,11 +86,11 @@ pub struct ProjectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// Folder of finished t-SNE maps, shared with the window (default: its cache,
+    /// Folder of finished t-SNE and UMAP maps, shared with the window (default: its cache,
     /// `~/.cache/faceemo/maps`).
     #[arg(long, value_name = "DIR", conflicts_with = "no_map_cache")]
     map_cache: Option<PathBuf>,
-    /// Compute the t-SNE map even when a cached one exists, and store nothing.
+    /// Compute the t-SNE or UMAP map even when a cached one exists, and store nothing.
     #[arg(long)]
     no_map_cache: bool,
 }
@@ -69,12 +104,19 @@ struct ProjectReport {
     explained_variance_ratio: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kl_divergence: Option<f64>,
+    /// How the neighbour graph was searched (`exact`, `approximate`), for t-SNE and UMAP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    knn: Option<&'static str>,
+    /// Fraction of the exact neighbours the graph holds, on a seeded sample of 1,000 rows
+    /// (absent when the map came from the cache: no graph was searched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    knn_recall: Option<f64>,
     knn_preservation: f64,
     knn_k: usize,
     knn_sample: usize,
     /// Rows left off the map (NaN or infinite features): empty coordinates in the CSV.
     left_out: usize,
-    /// Whether the t-SNE map was read from the map cache.
+    /// Whether the t-SNE or UMAP map was read from the map cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     from_cache: Option<bool>,
     synthetic: bool,
@@ -93,32 +135,66 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let start = Instant::now();
-    let (coords, explained_variance_ratio, kl_divergence, from_cache) = match args.method {
+    let cache = if args.no_map_cache {
+        None
+    } else {
+        args.map_cache
+            .clone()
+            .or_else(MapCache::default_location)
+            .map(MapCache::new)
+    };
+    let search = NeighbourSearch::from(args.knn);
+    let searched = || {
+        Some(if search.is_approximate(matrix.finite.len()) {
+            "approximate"
+        } else {
+            "exact"
+        })
+    };
+    let mut made = Made::default();
+    let coords = match args.method {
         Method::Pca => {
             let cancel = CancelToken::new();
             let job = JobContext::new(&IgnoreProgress, &cancel);
             let (pca, coords) = pca_map(&matrix, usize::from(args.dims), job)?;
-            (coords, Some(pca.explained_variance_ratio), None, None)
+            made.explained_variance_ratio = Some(pca.explained_variance_ratio);
+            coords
+        }
+        Method::Tsne | Method::Umap if args.dims != 2 => {
+            let name = if matches!(args.method, Method::Tsne) {
+                "t-SNE"
+            } else {
+                "UMAP"
+            };
+            anyhow::bail!("{name} maps are 2-D: drop --dims {}", args.dims);
         }
         Method::Tsne => {
-            if args.dims != 2 {
-                anyhow::bail!("t-SNE maps are 2-D: drop --dims {}", args.dims);
-            }
-            let cache = if args.no_map_cache {
-                None
-            } else {
-                args.map_cache
-                    .clone()
-                    .or_else(MapCache::default_location)
-                    .map(MapCache::new)
+            let settings = TsneSettings {
+                perplexity: args.perplexity,
+                neighbour_search: search,
+                seed: args.seed,
+                ..TsneSettings::default()
             };
-            let result = run_tsne(&matrix, args.perplexity, cache.as_ref(), args.json)?;
-            (
-                matrix.scatter(result.map.embedding.view()),
-                None,
-                Some(result.map.kl_divergence),
-                Some(result.from_cache),
-            )
+            let result = run_tsne(&matrix, &settings, cache.as_ref(), args.json)?;
+            made.kl_divergence = Some(result.map.kl_divergence);
+            made.knn = searched();
+            made.knn_recall = result.map.knn_recall;
+            made.from_cache = Some(result.from_cache);
+            matrix.scatter(result.map.embedding.view())
+        }
+        Method::Umap => {
+            let settings = UmapSettings {
+                neighbours: usize::from(args.neighbors),
+                min_dist: args.min_dist,
+                neighbour_search: search,
+                seed: args.seed,
+                ..UmapSettings::default()
+            };
+            let result = run_umap(&matrix, &settings, cache.as_ref(), args.json)?;
+            made.knn = searched();
+            made.knn_recall = result.map.knn_recall;
+            made.from_cache = Some(result.from_cache);
+            matrix.scatter(result.map.embedding.view())
         }
     };
     let seconds = start.elapsed().as_secs_f64();
@@ -133,68 +209,88 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         method: match args.method {
             Method::Pca => "pca",
             Method::Tsne => "tsne",
+            Method::Umap => "umap",
         },
         rows: matrix.rows(),
         seconds,
-        explained_variance_ratio,
-        kl_divergence,
+        explained_variance_ratio: made.explained_variance_ratio,
+        kl_divergence: made.kl_divergence,
+        knn: made.knn,
+        knn_recall: made.knn_recall,
         knn_preservation: preservation,
         knn_k: QUALITY_K,
         knn_sample: sample.len(),
         left_out: matrix.rows() - matrix.finite.len(),
-        from_cache,
+        from_cache: made.from_cache,
         synthetic: release.is_synthetic(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        if report.synthetic {
-            println!("*** SYNTHETIC DEMO SET — not the FaceEmo-Set release ***");
-        }
-        let quality = match (&report.explained_variance_ratio, report.kl_divergence) {
-            (Some(ratios), _) => format!(
-                "explained variance ratio {}",
-                ratios
-                    .iter()
-                    .map(|r| format!("{r:.4}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            (None, Some(kl)) => format!("KL divergence {kl:.4}"),
-            (None, None) => String::new(),
-        };
-        println!(
-            "{} of {} rows in {:.2} s; {quality}; {}-NN preservation {:.3} on {} rows; wrote {}",
-            report.method.to_uppercase(),
-            report.rows,
-            report.seconds,
-            QUALITY_K,
-            report.knn_preservation,
-            report.knn_sample,
-            args.output.display()
-        );
+        print_text(&report, &args.output);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report as one line of text (with the synthetic-data banner when it applies).
+fn print_text(report: &ProjectReport, output: &Path) {
+    if report.synthetic {
+        println!("*** SYNTHETIC DEMO SET — not the FaceEmo-Set release ***");
+    }
+    let quality = match (&report.explained_variance_ratio, report.kl_divergence) {
+        (Some(ratios), _) => format!(
+            "explained variance ratio {}",
+            ratios
+                .iter()
+                .map(|r| format!("{r:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (None, Some(kl)) => format!("KL divergence {kl:.4}"),
+        (None, None) => String::new(),
+    };
+    let quality = match report.knn_recall {
+        Some(recall) => format!("{quality}; neighbour graph recall {recall:.4}")
+            .trim_start_matches("; ")
+            .to_owned(),
+        None => quality,
+    };
+    println!(
+        "{} of {} rows in {:.2} s; {quality}; {}-NN preservation {:.3} on {} rows; wrote {}",
+        report.method.to_uppercase(),
+        report.rows,
+        report.seconds,
+        QUALITY_K,
+        report.knn_preservation,
+        report.knn_sample,
+        output.display()
+    );
+}
+
+/// What a method made besides the coordinates.
+#[derive(Default)]
+struct Made {
+    explained_variance_ratio: Option<Vec<f64>>,
+    kl_divergence: Option<f64>,
+    knn: Option<&'static str>,
+    knn_recall: Option<f64>,
+    from_cache: Option<bool>,
 }
 
 /// t-SNE of the finite rows through the map cache, with a progress bar of iterations
 /// (hidden for JSON output).
 fn run_tsne(
     matrix: &FeatureMatrix,
-    perplexity: f64,
+    settings: &TsneSettings,
     cache: Option<&MapCache>,
     quiet: bool,
 ) -> anyhow::Result<TsneResult> {
     let progress = TerminalProgress::count(quiet);
-    let settings = TsneSettings {
-        perplexity,
-        ..TsneSettings::default()
-    };
     let data = matrix.finite_rows();
     let cancel = CancelToken::new();
     let result = tsne_map(
         data.view(),
-        &settings,
+        settings,
         cache,
         JobContext::new(&progress, &cancel),
         &mut |update| {
@@ -207,6 +303,29 @@ fn run_tsne(
             }
         },
         &mut |error| eprintln!("warning: cannot store the t-SNE map in the map cache: {error}"),
+    )?;
+    progress.finish();
+    Ok(result)
+}
+
+/// UMAP of the finite rows through the map cache, with a progress bar of epochs (hidden for
+/// JSON output).
+fn run_umap(
+    matrix: &FeatureMatrix,
+    settings: &UmapSettings,
+    cache: Option<&MapCache>,
+    quiet: bool,
+) -> anyhow::Result<UmapResult> {
+    let progress = TerminalProgress::count(quiet);
+    let data = matrix.finite_rows();
+    let cancel = CancelToken::new();
+    let result = umap_map(
+        data.view(),
+        settings,
+        cache,
+        JobContext::new(&progress, &cancel),
+        &mut |_| {},
+        &mut |error| eprintln!("warning: cannot store the UMAP map in the map cache: {error}"),
     )?;
     progress.finish();
     Ok(result)

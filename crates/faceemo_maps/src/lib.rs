@@ -1,7 +1,7 @@
 //! The one map pipeline the window and the command line share: a release (or some of its
 //! splits) → its feature matrix, rows with NaN or infinity left out and said so
-//! ([`FeatureMatrix`]) → a PCA map ([`pca_map`]) or a t-SNE map through the disk cache
-//! ([`tsne_map`]), with the left-out rows kept as NaN positions so every row keeps its
+//! ([`FeatureMatrix`]) → a PCA map ([`pca_map`]), or a t-SNE or UMAP map through the disk
+//! cache ([`tsne_map`], [`umap_map`]), with the left-out rows kept as NaN positions so every row keeps its
 //! place. It knows nothing of any user interface.
 
 // ndarray views are cheap handles; taking them by value is ndarray's own convention.
@@ -16,7 +16,8 @@ pub use grid::{PointGrid, bounds};
 use faceemo_data::{Release, SplitData};
 use faceemo_jobs::JobContext;
 use faceemo_projection::{
-    CachedMap, MapCache, Pca, PcaError, TsneError, TsneMap, TsneProgress, TsneSettings, tsne,
+    CachedMap, MapCache, Pca, PcaError, TsneError, TsneMap, TsneProgress, TsneSettings, UmapError,
+    UmapMap, UmapProgress, UmapSettings, tsne, umap,
 };
 use ndarray::{Array2, ArrayView2, Axis};
 
@@ -45,6 +46,21 @@ pub enum MapError {
     /// t-SNE failed or was cancelled.
     #[error(transparent)]
     Tsne(#[from] TsneError),
+    /// UMAP failed or was cancelled.
+    #[error(transparent)]
+    Umap(#[from] UmapError),
+}
+
+impl MapError {
+    /// Whether the map stopped because it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            Self::Pca(PcaError::Cancelled)
+                | Self::Tsne(TsneError::Cancelled)
+                | Self::Umap(UmapError::Cancelled)
+        )
+    }
 }
 
 /// The features of some splits stacked in order, and which rows are finite.
@@ -202,23 +218,79 @@ pub fn tsne_map(
     }
     let map = tsne(data, settings, job, on_layout)?;
     if let Some(cache) = cache {
-        let stored = CachedMap {
-            layout: map
-                .embedding
-                .rows()
-                .into_iter()
-                .map(|r| [r[0], r[1]])
-                .collect(),
-            kl_divergence: map.kl_divergence,
-        };
-        if let Err(error) = cache.store(&key, &stored) {
-            cache_error(error);
-        }
+        store(
+            cache,
+            &key,
+            map.embedding.view(),
+            map.kl_divergence,
+            cache_error,
+        );
     }
     Ok(TsneResult {
         map,
         from_cache: false,
     })
+}
+
+/// A finished UMAP map and whether it came from the cache.
+pub struct UmapResult {
+    /// The map of the finite rows (their order).
+    pub map: UmapMap,
+    /// Whether it was read from the cache instead of computed.
+    pub from_cache: bool,
+}
+
+/// UMAP of `data` (finite rows): read from `cache` when a map of the same data and settings
+/// is there, else computed (`job` hears each stage and epoch and stops it; `on_layout` sees
+/// the layout as it settles) and stored. A cache that cannot be written is not an error:
+/// the map is returned and `cache_error` says why.
+pub fn umap_map(
+    data: ArrayView2<'_, f32>,
+    settings: &UmapSettings,
+    cache: Option<&MapCache>,
+    job: JobContext<'_>,
+    on_layout: &mut dyn FnMut(UmapProgress<'_>),
+    cache_error: &mut dyn FnMut(std::io::Error),
+) -> Result<UmapResult, MapError> {
+    if data.nrows() < 3 {
+        return Err(MapError::TooFewRows {
+            finite: data.nrows(),
+        });
+    }
+    let key = MapCache::key(data, &UmapMap::cache_parameters(settings));
+    if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
+        let embedding =
+            Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
+        let map = UmapMap::from_layout(data, embedding, settings, job)?;
+        return Ok(UmapResult {
+            map,
+            from_cache: true,
+        });
+    }
+    let map = umap(data, settings, job, on_layout)?;
+    if let Some(cache) = cache {
+        store(cache, &key, map.embedding.view(), f64::NAN, cache_error);
+    }
+    Ok(UmapResult {
+        map,
+        from_cache: false,
+    })
+}
+
+fn store(
+    cache: &MapCache,
+    key: &str,
+    embedding: ArrayView2<'_, f32>,
+    kl_divergence: f64,
+    cache_error: &mut dyn FnMut(std::io::Error),
+) {
+    let stored = CachedMap {
+        layout: embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
+        kl_divergence,
+    };
+    if let Err(error) = cache.store(key, &stored) {
+        cache_error(error);
+    }
 }
 
 /// Where a new feature (one row of the map's width) lands on a PCA map: its first two
@@ -227,6 +299,18 @@ pub fn place_on_pca(pca: &Pca, feature: &[f32]) -> Option<[f32; 2]> {
     let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
     let placed = pca.transform(query).ok()?;
     let position = [placed[[0, 0]], *placed.get([0, 1])?];
+    position.iter().all(|v| v.is_finite()).then_some(position)
+}
+
+/// Where a new feature lands on a finished UMAP map, placed as umap-learn's `transform`
+/// places it (the map does not move); `None` when its width differs or it is not finite.
+pub fn place_on_umap(map: &UmapMap, feature: &[f32]) -> Option<[f32; 2]> {
+    let query = ArrayView2::from_shape((1, feature.len()), feature).ok()?;
+    if query.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let placed = map.transform(query).ok()?;
+    let position = [placed[[0, 0]], placed[[0, 1]]];
     position.iter().all(|v| v.is_finite()).then_some(position)
 }
 
@@ -316,5 +400,55 @@ mod tests {
         let second = map();
         assert!(second.from_cache);
         assert_eq!(first.map.embedding, second.map.embedding);
+    }
+
+    #[test]
+    fn a_umap_map_is_cached_read_back_and_places_a_released_row_near_itself() {
+        let release = faceemo_data::synthetic_release(4);
+        let matrix = FeatureMatrix::of_release(&release).expect("matrix");
+        let data = matrix.finite_rows();
+        let folder = tempfile::tempdir().expect("tempdir");
+        let cache = MapCache::new(folder.path());
+        let settings = UmapSettings {
+            epochs: Some(60),
+            ..UmapSettings::default()
+        };
+        let mut never = |_: std::io::Error| panic!("the cache is writable");
+        let cancel = faceemo_jobs::CancelToken::new();
+        let job = JobContext::new(&faceemo_jobs::IgnoreProgress, &cancel);
+        let mut map = || {
+            umap_map(
+                data.view(),
+                &settings,
+                Some(&cache),
+                job,
+                &mut |_| {},
+                &mut never,
+            )
+            .expect("UMAP")
+        };
+        let first = map();
+        assert!(!first.from_cache);
+        let second = map();
+        assert!(second.from_cache);
+        assert_eq!(first.map.embedding, second.map.embedding);
+        let row = data.row(5).to_vec();
+        let placed = place_on_umap(&second.map, &row).expect("placed");
+        let own = [first.map.embedding[[5, 0]], first.map.embedding[[5, 1]]];
+        let (low, high) = extent(&first.map.embedding);
+        let tolerance = 0.1 * (high - low);
+        assert!(
+            (placed[0] - own[0]).hypot(placed[1] - own[1]) < tolerance,
+            "{placed:?} vs {own:?}"
+        );
+        assert_eq!(place_on_umap(&second.map, &[1.0, 2.0]), None);
+    }
+
+    fn extent(embedding: &Array2<f32>) -> (f32, f32) {
+        embedding
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            })
     }
 }

@@ -150,7 +150,8 @@ impl NearestK {
         }
         if self.best.len() == self.k {
             let (worst, worst_index) = self.best[self.k - 1];
-            if distance > worst || (distance == worst && index > worst_index) || distance.is_nan() {
+            let order = distance.total_cmp(&worst).then(index.cmp(&worst_index));
+            if distance.is_nan() || order.is_ge() {
                 return;
             }
         }

@@ -42,8 +42,8 @@ pub enum Outcome {
 
 /// Something a job produces before its result.
 pub enum Partial {
-    /// A t-SNE layout on its way.
-    TsneLayout(crate::work::TsneLayout),
+    /// A t-SNE or UMAP layout on its way.
+    EmbeddingLayout(crate::core::Embedding, crate::work::EmbeddingLayout),
     /// One reconstruction step, with a preview image every few steps.
     InversionStep(StepReport, Option<Arc<RgbImage>>),
 }

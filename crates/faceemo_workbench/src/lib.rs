@@ -22,19 +22,23 @@ pub mod shift_lab;
 mod work;
 
 pub use crate::core::{
-    Command, FitRequest, ImageLab, Intent, InversionRun, Job, JobBoard, JobEntry, MapMethod,
-    MapState, Message, ReconstructFrom, ShiftIntent, Slot, StartOptions, TsneState, Workbench,
+    Command, Embedding, EmbeddingState, FitRequest, ImageLab, Intent, InversionRun, Job, JobBoard,
+    JobEntry, MapMethod, MapState, Message, ReconstructFrom, ShiftIntent, Slot, StartOptions,
+    Workbench,
 };
 pub use event::{Event, EventKind, JobId, Outcome, Partial};
 pub use paths::{
     IMAGE_EXTENSIONS, PathKind, classify, describe_paths, file_name, has_image_extension,
 };
 pub use points::{Colouring, MapPoints, PointSource};
-pub use projection::{Layout, NEIGHBOURS, NeighbourRow, Placement, Projection};
+pub use projection::{
+    EmbeddingLayout, EmbeddingMap, EmbeddingReady, Layout, NEIGHBOURS, NeighbourRow, Placement,
+    Projection,
+};
 pub use runner::{Runner, Wake};
 pub use selection::{SelectionSummary, export_selection, selection_crosstab};
 pub use settings::{MAX_INVERSION_STEPS, MAX_POINT_RADIUS, Settings};
 pub use work::{
     AxesMap, Inversion, InversionTarget, LoadedRelease, ModelInfo, ModelWork, Output,
-    PredictedImage, ReleaseSource, SortedPaths, THUMBNAIL_SIDE, TsneLayout, TsneReady, Work,
+    PredictedImage, ReleaseSource, SortedPaths, THUMBNAIL_SIDE, Work,
 };

@@ -1,6 +1,7 @@
 //! The maps behind the window, through the one map pipeline of window and CLI
 //! (`faceemo_maps`): PCA of every released feature with the points and the neighbour index,
-//! t-SNE through the map cache, where a new feature lands, and the nearest released samples.
+//! t-SNE and UMAP through the map cache, where a new feature lands, and the nearest released
+//! samples.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,10 +9,14 @@ use std::time::Instant;
 use faceemo_analysis::{CosineIndex, Neighbour};
 use faceemo_data::Release;
 use faceemo_jobs::JobContext;
-use faceemo_maps::{FeatureMatrix, PointGrid, pca_map, place_on_pca, tsne_map};
-use faceemo_projection::{MapCache, Pca, TsneMap, TsneSettings};
+use faceemo_maps::{
+    FeatureMatrix, PointGrid, pca_map, place_on_pca, place_on_tsne, place_on_umap, tsne_map,
+    umap_map,
+};
+use faceemo_projection::{MapCache, Pca, TsneMap, TsneSettings, UmapMap, UmapSettings};
 use ndarray::ArrayView2;
 
+use crate::core::Embedding;
 use crate::points::{Colouring, MapPoints};
 
 /// Where every point of one map lies, with the grid its hit-tests use (built with it, off
@@ -209,22 +214,50 @@ pub fn neighbours_of_point(
     nearest_samples(release, projection, &feature, NEIGHBOURS, Some(point))
 }
 
-/// A t-SNE layout on its way.
-pub struct TsneLayout {
-    /// Iterations done.
+/// A finished t-SNE or UMAP map, able to place new points.
+#[derive(Debug)]
+pub enum EmbeddingMap {
+    /// A t-SNE map.
+    Tsne(TsneMap),
+    /// A UMAP map.
+    Umap(UmapMap),
+}
+
+impl EmbeddingMap {
+    /// Where a new feature lands on the map (which does not move); `None` when its width
+    /// differs or it is not finite.
+    pub fn place(&self, feature: &[f32]) -> Option<[f32; 2]> {
+        match self {
+            Self::Tsne(map) => place_on_tsne(map, feature),
+            Self::Umap(map) => place_on_umap(map, feature),
+        }
+    }
+
+    /// The KL divergence of a t-SNE map.
+    pub fn kl_divergence(&self) -> Option<f64> {
+        match self {
+            Self::Tsne(map) => Some(map.kl_divergence),
+            Self::Umap(_) => None,
+        }
+    }
+}
+
+/// A t-SNE or UMAP layout on its way.
+pub struct EmbeddingLayout {
+    /// Iterations (epochs) done.
     pub iteration: usize,
-    /// Iterations planned.
+    /// Iterations (epochs) planned.
     pub iterations: usize,
-    /// KL divergence now.
+    /// KL divergence now (t-SNE).
     pub kl_divergence: Option<f64>,
     /// Where every point is now.
     pub layout: Arc<Layout>,
 }
 
-/// A finished t-SNE map.
-pub struct TsneReady {
+/// A finished t-SNE or UMAP map.
+pub struct EmbeddingReady {
     /// The map (places new points).
-    pub map: Arc<TsneMap>,
+    pub map: Arc<EmbeddingMap>,
     /// Where every point is.
     pub layout: Arc<Layout>,
     /// Seconds it took.
@@ -233,15 +266,16 @@ pub struct TsneReady {
     pub from_cache: bool,
 }
 
-/// Runs t-SNE on every finite row of the release through the map cache, handing a layout
-/// to `on_layout` every few iterations so the map animates; rows with NaN features stay off
-/// the map (NaN positions).
-pub fn run_tsne(
+/// Runs t-SNE or UMAP (the command line's defaults) on every finite row of the release
+/// through the map cache, handing a layout to `on_layout` every few iterations so the map
+/// animates; rows with NaN features stay off the map (NaN positions).
+pub fn run_embedding(
+    embedding: Embedding,
     release: &Release,
     cache: Option<&MapCache>,
     job: JobContext<'_>,
-    on_layout: &mut dyn FnMut(TsneLayout),
-) -> Result<TsneReady, String> {
+    on_layout: &mut dyn FnMut(EmbeddingLayout),
+) -> Result<EmbeddingReady, String> {
     let started = Instant::now();
     let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
     let data = matrix.finite_rows();
@@ -252,35 +286,59 @@ pub fn run_tsne(
         }
         Arc::new(Layout::new(positions))
     };
-    let result = tsne_map(
-        data.view(),
-        &TsneSettings::default(),
-        cache,
-        job,
-        &mut |progress| {
-            if let Some(layout) = progress.layout {
-                on_layout(TsneLayout {
-                    iteration: progress.iteration,
-                    iterations: progress.iterations,
-                    kl_divergence: progress.kl_divergence,
-                    layout: scatter(layout),
-                });
-            }
-        },
-        &mut |error| eprintln!("cannot cache the t-SNE map: {error}"),
-    )
-    .map_err(|e| e.to_string())?;
-    let embedded: Vec<[f32; 2]> = result
-        .map
-        .embedding
-        .rows()
-        .into_iter()
-        .map(|r| [r[0], r[1]])
-        .collect();
-    Ok(TsneReady {
+    let name = embedding.name();
+    let mut cache_error = |error: std::io::Error| eprintln!("cannot cache the {name} map: {error}");
+    let (map, from_cache) = match embedding {
+        Embedding::Tsne => {
+            let result = tsne_map(
+                data.view(),
+                &TsneSettings::default(),
+                cache,
+                job,
+                &mut |progress| {
+                    if let Some(layout) = progress.layout {
+                        on_layout(EmbeddingLayout {
+                            iteration: progress.iteration,
+                            iterations: progress.iterations,
+                            kl_divergence: progress.kl_divergence,
+                            layout: scatter(layout),
+                        });
+                    }
+                },
+                &mut cache_error,
+            )
+            .map_err(|e| e.to_string())?;
+            (EmbeddingMap::Tsne(result.map), result.from_cache)
+        }
+        Embedding::Umap => {
+            let result = umap_map(
+                data.view(),
+                &UmapSettings::default(),
+                cache,
+                job,
+                &mut |progress| {
+                    on_layout(EmbeddingLayout {
+                        iteration: progress.epoch,
+                        iterations: progress.epochs,
+                        kl_divergence: None,
+                        layout: scatter(progress.layout),
+                    });
+                },
+                &mut cache_error,
+            )
+            .map_err(|e| e.to_string())?;
+            (EmbeddingMap::Umap(result.map), result.from_cache)
+        }
+    };
+    let positions = match &map {
+        EmbeddingMap::Tsne(map) => &map.embedding,
+        EmbeddingMap::Umap(map) => &map.embedding,
+    };
+    let embedded: Vec<[f32; 2]> = positions.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+    Ok(EmbeddingReady {
         layout: scatter(&embedded),
-        map: Arc::new(result.map),
+        map: Arc::new(map),
         seconds: started.elapsed().as_secs_f64(),
-        from_cache: result.from_cache,
+        from_cache,
     })
 }

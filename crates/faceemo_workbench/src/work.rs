@@ -13,12 +13,13 @@ use faceemo_inversion::{
 };
 use faceemo_jobs::JobContext;
 use faceemo_model::{BackendChoice, EmotionModel, Prediction};
-use faceemo_projection::{MapCache, TsneMap};
+use faceemo_projection::MapCache;
 use faceemo_shift::{AxisSpec, Comparison, ShiftAxes, ShiftData, ShiftReport, ShiftSettings};
 use image::RgbImage;
 
+use crate::core::Embedding;
 use crate::event::{Outcome, Partial};
-pub use crate::projection::{Layout, TsneLayout, TsneReady};
+pub use crate::projection::{EmbeddingLayout, EmbeddingMap, EmbeddingReady, Layout};
 use crate::projection::{NeighbourRow, Placement, Projection};
 use crate::shift_lab::{MeasuredShift, SelectionSide};
 
@@ -41,8 +42,10 @@ pub enum Work {
     },
     /// The PCA map of a release.
     Project(Arc<Release>),
-    /// The t-SNE map of a release.
-    Tsne {
+    /// The t-SNE or UMAP map of a release.
+    Embed {
+        /// Which map.
+        embedding: Embedding,
         /// The release.
         release: Arc<Release>,
         /// Where finished maps are kept.
@@ -57,10 +60,12 @@ pub enum Work {
         /// The feature.
         feature: Vec<f32>,
     },
-    /// A feature's place on a finished t-SNE map.
-    PlaceOnTsne {
+    /// A feature's place on a finished t-SNE or UMAP map.
+    PlaceOnEmbedding {
+        /// Which map.
+        embedding: Embedding,
         /// The map.
-        map: Arc<TsneMap>,
+        map: Arc<EmbeddingMap>,
         /// The feature.
         feature: Vec<f32>,
     },
@@ -194,12 +199,12 @@ pub enum Output {
     Release(LoadedRelease),
     /// The PCA map.
     Projection(Arc<Projection>),
-    /// The t-SNE map.
-    Tsne(TsneReady),
+    /// A t-SNE or UMAP map.
+    Embedded(Embedding, EmbeddingReady),
     /// A feature placed on the PCA map, with its neighbours.
     Placement(Placement),
-    /// A feature placed on the t-SNE map (`None`: it could not be).
-    TsnePlacement(Option<[f32; 2]>),
+    /// A feature placed on a t-SNE or UMAP map (`None`: it could not be).
+    EmbeddingPlacement(Embedding, Option<[f32; 2]>),
     /// The nearest released samples of a point.
     Neighbours(Vec<NeighbourRow>),
     /// The domain-shift report.
@@ -301,12 +306,18 @@ pub fn run(work: Work, job: JobContext<'_>, partial: &mut dyn FnMut(Partial)) ->
         Work::LoadRelease { source, labels } => load_release(source, labels, job),
         Work::Project(release) => crate::projection::project(&release, job)
             .map(|projection| Output::Projection(Arc::new(projection))),
-        Work::Tsne { release, cache } => {
-            crate::projection::run_tsne(&release, cache.as_ref(), job, &mut |layout| {
-                partial(Partial::TsneLayout(layout));
-            })
-            .map(Output::Tsne)
-        }
+        Work::Embed {
+            embedding,
+            release,
+            cache,
+        } => crate::projection::run_embedding(
+            embedding,
+            &release,
+            cache.as_ref(),
+            job,
+            &mut |layout| partial(Partial::EmbeddingLayout(embedding, layout)),
+        )
+        .map(|ready| Output::Embedded(embedding, ready)),
         Work::PlaceOnPca {
             release,
             projection,
@@ -316,9 +327,11 @@ pub fn run(work: Work, job: JobContext<'_>, partial: &mut dyn FnMut(Partial)) ->
             &projection,
             &feature,
         ))),
-        Work::PlaceOnTsne { map, feature } => Ok(Output::TsnePlacement(
-            faceemo_maps::place_on_tsne(&map, &feature),
-        )),
+        Work::PlaceOnEmbedding {
+            embedding,
+            map,
+            feature,
+        } => Ok(Output::EmbeddingPlacement(embedding, map.place(&feature))),
         Work::SampleNeighbours {
             release,
             projection,

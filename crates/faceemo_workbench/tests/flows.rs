@@ -570,3 +570,34 @@ fn a_reconstruction_set_to_stop_at_a_cosine_stops_there_and_reports_its_speed() 
     session.ask(Intent::SetUntilCosine(Some(7.0)));
     assert_eq!(session.core.settings().until_cosine, Some(1.0));
 }
+
+#[test]
+fn the_umap_map_animates_to_a_finished_layout_and_switching_back_reuses_it() {
+    let mut session = Session::demo();
+    session.ask(Intent::ShowMap(MapMethod::Umap));
+    let umap = session.job_id(Slot::Umap);
+    session.until("a UMAP layout on its way", |core| {
+        core.map().umap.iterations > 0 || core.map().umap.map.is_some()
+    });
+    session.settle();
+    let core = &session.core;
+    let state = &core.map().umap;
+    assert!(state.map.is_some(), "{:?}", session.errors());
+    assert!(state.iteration > 0 && state.iteration == state.iterations);
+    let (layout, x, _) = core.map().shown().expect("a map is shown");
+    assert_eq!(x, "UMAP 1");
+    let points = core.projection().expect("the PCA map").points.len();
+    assert_eq!(layout.positions.len(), points);
+    assert!(
+        layout
+            .positions
+            .iter()
+            .all(|p| p[0].is_finite() && p[1].is_finite())
+    );
+    // Back to PCA and to UMAP again: the finished map is reused, no new job.
+    session.ask(Intent::ShowMap(MapMethod::Pca));
+    session.ask(Intent::ShowMap(MapMethod::Umap));
+    assert!(!session.core.is_busy());
+    assert!(session.core.jobs().iter().all(|j| j.id != umap));
+    assert!(session.errors().is_empty(), "{:?}", session.errors());
+}

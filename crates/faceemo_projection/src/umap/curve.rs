@@ -89,7 +89,10 @@ fn gradient(x: f64, a: f64, b: f64) -> (f64, f64) {
     }
     let power = x.powf(2.0 * b);
     let denominator = (1.0 + a * power).powi(2);
-    (-power / denominator, -a * power * 2.0 * x.ln() / denominator)
+    (
+        -power / denominator,
+        -a * power * 2.0 * x.ln() / denominator,
+    )
 }
 
 #[cfg(test)]

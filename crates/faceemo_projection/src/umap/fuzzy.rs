@@ -1,7 +1,7 @@
 //! The fuzzy simplicial set of UMAP: per point, a distance scale that makes its
 //! neighbourhood hold `log2(k)` of membership beyond the nearest neighbour, then the fuzzy
 //! union `A + Aᵀ − A∘Aᵀ` of the directed memberships. As umap-learn's `smooth_knn_dist`,
-//! `compute_membership_strengths` and `fuzzy_simplicial_set` (set_op_mix_ratio 1).
+//! `compute_membership_strengths` and `fuzzy_simplicial_set` (`set_op_mix_ratio` 1).
 
 use rayon::prelude::*;
 
@@ -108,13 +108,13 @@ pub(crate) fn smooth_knn(
         }
         if sum > target {
             high = mid;
-            mid = (low + high) / 2.0;
+            mid = f64::midpoint(low, high);
         } else {
             low = mid;
             if high.is_infinite() {
                 mid *= 2.0;
             } else {
-                mid = (low + high) / 2.0;
+                mid = f64::midpoint(low, high);
             }
         }
     }
@@ -144,9 +144,13 @@ pub(crate) fn fuzzy_simplicial_set(neighbours: &Neighbours, local_connectivity: 
     let k = neighbours.k;
     let rows = neighbours.indices.len() / k.max(1);
     let n_neighbors = (k + 1) as f64;
-    let distances: Vec<f32> = neighbours.distances.iter().map(|d| d.max(0.0).sqrt()).collect();
-    let mean_distances = distances.iter().map(|&d| f64::from(d)).sum::<f64>()
-        / ((rows * (k + 1)).max(1)) as f64;
+    let distances: Vec<f32> = neighbours
+        .distances
+        .iter()
+        .map(|d| d.max(0.0).sqrt())
+        .collect();
+    let mean_distances =
+        distances.iter().map(|&d| f64::from(d)).sum::<f64>() / ((rows * (k + 1)).max(1)) as f64;
     let memberships: Vec<f32> = (0..rows)
         .into_par_iter()
         .flat_map_iter(|row| {
@@ -154,8 +158,11 @@ pub(crate) fn fuzzy_simplicial_set(neighbours: &Neighbours, local_connectivity: 
             let mut with_self = Vec::with_capacity(k + 1);
             with_self.push(0.0);
             with_self.extend_from_slice(own);
-            let (sigma, rho) = smooth_knn(&with_self, n_neighbors, local_connectivity, mean_distances);
-            own.iter().map(move |&d| membership(d, sigma, rho)).collect::<Vec<_>>()
+            let (sigma, rho) =
+                smooth_knn(&with_self, n_neighbors, local_connectivity, mean_distances);
+            own.iter()
+                .map(move |&d| membership(d, sigma, rho))
+                .collect::<Vec<_>>()
         })
         .collect();
     let mut entries: Vec<(u32, u32, f32, bool)> = Vec::with_capacity(2 * memberships.len());
@@ -212,13 +219,24 @@ mod tests {
         let reference = super::super::tests::reference();
         let fuzzy = &reference["fuzzy"];
         let rows_of = |key: &str| -> Vec<f64> {
-            fuzzy[key].as_array().expect(key).iter().map(|v| v.as_f64().expect("number")).collect()
+            fuzzy[key]
+                .as_array()
+                .expect(key)
+                .iter()
+                .map(|v| v.as_f64().expect("number"))
+                .collect()
         };
         let data: Vec<Vec<f32>> = fuzzy["data"]
             .as_array()
             .expect("data")
             .iter()
-            .map(|r| r.as_array().expect("row").iter().map(|v| v.as_f64().expect("x") as f32).collect())
+            .map(|r| {
+                r.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|v| v.as_f64().expect("x") as f32)
+                    .collect()
+            })
             .collect();
         let data = Array2::from_shape_fn((data.len(), data[0].len()), |(i, j)| data[i][j]);
         let n_neighbors = fuzzy["n_neighbors"].as_u64().expect("n") as usize;
@@ -250,6 +268,6 @@ mod tests {
         let distances = [0.0f32; 6];
         let (sigma, rho) = smooth_knn(&distances, 6.0, 1.0, 0.0);
         assert!(sigma.is_finite() && rho == 0.0);
-        assert_eq!(membership(0.0, sigma, rho), 1.0);
+        assert!((membership(0.0, sigma, rho) - 1.0).abs() < f32::EPSILON);
     }
 }

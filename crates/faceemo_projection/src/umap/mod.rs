@@ -1,7 +1,7 @@
 //! UMAP as umap-learn 0.5 runs it: PCA to 50 dimensions first (as our t-SNE; umap-learn
 //! searches the raw features), the k-nearest-neighbour graph (approximate above 20,000
-//! rows), the fuzzy simplicial set (n_neighbors 15, local connectivity 1, σ by bisection),
-//! the curve `1 / (1 + a·d^(2b))` fitted for min_dist 0.1 and spread 1, a spectral start
+//! rows), the fuzzy simplicial set (`n_neighbors` 15, local connectivity 1, σ by bisection),
+//! the curve `1 / (1 + a·d^(2b))` fitted for `min_dist` 0.1 and spread 1, a spectral start
 //! (random when the graph is disconnected), then 200 epochs (500 up to 10,000 rows) of
 //! edge sampling with 5 negative samples per edge and a learning rate falling linearly
 //! from 1. Seeded: a seed gives one layout. Progressive (the callback sees the layout
@@ -197,7 +197,12 @@ pub fn umap(
         None => (
             UmapStart::Random,
             (0..rows)
-                .map(|_| [(random.uniform() * 20.0 - 10.0) as f32, (random.uniform() * 20.0 - 10.0) as f32])
+                .map(|_| {
+                    [
+                        (random.uniform() * 20.0 - 10.0) as f32,
+                        (random.uniform() * 20.0 - 10.0) as f32,
+                    ]
+                })
                 .collect(),
         ),
     };
@@ -240,12 +245,18 @@ pub fn umap(
 fn validate(settings: &UmapSettings) -> Result<(f64, f64), UmapError> {
     let bad = |message: String| Err(UmapError::Settings(message));
     if settings.neighbours < 2 {
-        return bad(format!("{} neighbours: at least 2 are needed", settings.neighbours));
+        return bad(format!(
+            "{} neighbours: at least 2 are needed",
+            settings.neighbours
+        ));
     }
     if !(settings.spread.is_finite() && settings.spread > 0.0) {
         return bad(format!("spread {} must be positive", settings.spread));
     }
-    if !(settings.min_dist.is_finite() && settings.min_dist >= 0.0 && settings.min_dist <= settings.spread) {
+    if !(settings.min_dist.is_finite()
+        && settings.min_dist >= 0.0
+        && settings.min_dist <= settings.spread)
+    {
         return bad(format!(
             "min_dist {} must be between 0 and the spread ({})",
             settings.min_dist, settings.spread
@@ -299,10 +310,16 @@ fn scale_to_box(layout: &mut [[f32; 2]]) {
     for d in 0..2 {
         let (low, high) = layout
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), p| (l.min(p[d]), h.max(p[d])));
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), p| {
+                (l.min(p[d]), h.max(p[d]))
+            });
         let range = high - low;
         for p in layout.iter_mut() {
-            p[d] = if range > 0.0 { 10.0 * (p[d] - low) / range } else { 0.0 };
+            p[d] = if range > 0.0 {
+                10.0 * (p[d] - low) / range
+            } else {
+                0.0
+            };
         }
     }
 }
@@ -375,14 +392,21 @@ impl UmapMap {
                 (indices, squared.iter().map(|d| d.max(0.0).sqrt()).collect())
             })
             .collect();
-        let mean = found.iter().flat_map(|(_, d)| d).map(|&d| f64::from(d)).sum::<f64>()
+        let mean = found
+            .iter()
+            .flat_map(|(_, d)| d)
+            .map(|&d| f64::from(d))
+            .sum::<f64>()
             / (found.len() * k).max(1) as f64;
         let mut layout = Vec::with_capacity(found.len());
         let mut edges = Edges::default();
         let mut weights = Vec::new();
         for (query, (indices, distances)) in found.iter().enumerate() {
             let (sigma, rho) = smooth_knn(distances, k as f64, 0.0, mean);
-            let row: Vec<f32> = distances.iter().map(|&d| membership(d, sigma, rho)).collect();
+            let row: Vec<f32> = distances
+                .iter()
+                .map(|&d| membership(d, sigma, rho))
+                .collect();
             layout.push(weighted_start(&embedding, indices, &row));
             for (&index, &weight) in indices.iter().zip(&row) {
                 if weight > 0.0 {
@@ -400,7 +424,9 @@ impl UmapMap {
             if keep {
                 pruned.head.push(edges.head[i]);
                 pruned.tail.push(edges.tail[i]);
-                pruned.epochs_per_sample.push(f64::from(max) / f64::from(weights[i]));
+                pruned
+                    .epochs_per_sample
+                    .push(f64::from(max) / f64::from(weights[i]));
             }
         }
         let (a, b) = self.curve;
@@ -413,15 +439,23 @@ impl UmapMap {
             b: b as f32,
             seed: self.settings.seed ^ 0x5DEE_CE66_D1CE_4E5B,
         };
-        optimise(&mut layout, Some(&embedding), &pruned, schedule, &mut |_, _| Ok(()))?;
-        Ok(Array2::from_shape_fn((layout.len(), 2), |(i, d)| layout[i][d]))
+        optimise(
+            &mut layout,
+            Some(&embedding),
+            &pruned,
+            schedule,
+            &mut |_, _| Ok(()),
+        )?;
+        Ok(Array2::from_shape_fn((layout.len(), 2), |(i, d)| {
+            layout[i][d]
+        }))
     }
 }
 
 /// umap-learn's `init_graph_transform`: a neighbour of membership 1 gives its position,
 /// else the membership-weighted mean of the neighbours' positions.
 fn weighted_start(embedding: &[[f32; 2]], indices: &[usize], weights: &[f32]) -> [f32; 2] {
-    if let Some(at) = weights.iter().position(|&w| w == 1.0) {
+    if let Some(at) = weights.iter().position(|&w| w >= 1.0) {
         return embedding[indices[at]];
     }
     let total: f32 = weights.iter().sum();
@@ -444,8 +478,10 @@ pub(crate) mod tests {
     /// `tests/fixtures/umap/reference.json`, written by umap-learn through
     /// `tests/fixtures/umap/make_reference.py`.
     pub(crate) fn reference() -> serde_json::Value {
-        serde_json::from_str(include_str!("../../../../tests/fixtures/umap/reference.json"))
-            .expect("the reference is JSON")
+        serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/umap/reference.json"
+        ))
+        .expect("the reference is JSON")
     }
 
     /// Three well-separated Gaussian clusters in 10 dimensions; labels by row.
@@ -468,14 +504,21 @@ pub(crate) mod tests {
 
     fn run(data: &Array2<f32>, settings: &UmapSettings) -> UmapMap {
         let cancel = CancelToken::new();
-        umap(data.view(), settings, JobContext::new(&IgnoreProgress, &cancel), &mut |_| {})
-            .expect("UMAP runs")
+        umap(
+            data.view(),
+            settings,
+            JobContext::new(&IgnoreProgress, &cancel),
+            &mut |_| {},
+        )
+        .expect("UMAP runs")
     }
 
     fn centroid(map: &Array2<f32>, labels: &[usize], label: usize) -> [f32; 2] {
         let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == label).collect();
         let n = rows.len() as f32;
-        let sum = rows.iter().fold([0.0; 2], |s, &i| [s[0] + map[[i, 0]], s[1] + map[[i, 1]]]);
+        let sum = rows
+            .iter()
+            .fold([0.0; 2], |s, &i| [s[0] + map[[i, 0]], s[1] + map[[i, 1]]]);
         [sum[0] / n, sum[1] / n]
     }
 
@@ -484,14 +527,18 @@ pub(crate) mod tests {
         let (data, labels) = three_clusters(600, 1);
         let map = run(&data, &quick());
         assert_eq!(map.knn_recall, Some(1.0));
-        let centres: Vec<[f32; 2]> = (0..3).map(|l| centroid(&map.embedding, &labels, l)).collect();
+        let centres: Vec<[f32; 2]> = (0..3)
+            .map(|l| centroid(&map.embedding, &labels, l))
+            .collect();
         // Every point is nearer its own cluster's centre than any other.
         for (i, &label) in labels.iter().enumerate() {
             let p = [map.embedding[[i, 0]], map.embedding[[i, 1]]];
             let distance = |c: [f32; 2]| (p[0] - c[0]).hypot(p[1] - c[1]);
             let own = distance(centres[label]);
             assert!(
-                (0..3).filter(|&l| l != label).all(|l| distance(centres[l]) > own),
+                (0..3)
+                    .filter(|&l| l != label)
+                    .all(|l| distance(centres[l]) > own),
                 "point {i} strays"
             );
         }
@@ -558,12 +605,21 @@ pub(crate) mod tests {
         let identical = Array2::from_elem((50, 6), 0.5f32);
         for data in [three, duplicates, identical] {
             let map = run(&data, &quick());
-            assert!(map.embedding.iter().all(|v| v.is_finite()), "{:?}", map.embedding);
+            assert!(
+                map.embedding.iter().all(|v| v.is_finite()),
+                "{:?}",
+                map.embedding
+            );
         }
         let cancel = CancelToken::new();
         let two = Array2::<f32>::zeros((2, 3));
         assert!(matches!(
-            umap(two.view(), &quick(), JobContext::new(&IgnoreProgress, &cancel), &mut |_| {}),
+            umap(
+                two.view(),
+                &quick(),
+                JobContext::new(&IgnoreProgress, &cancel),
+                &mut |_| {}
+            ),
             Err(UmapError::TooFewRows { rows: 2 })
         ));
     }
@@ -575,7 +631,13 @@ pub(crate) mod tests {
             let offset = if i < 20 { 0.0 } else { 1000.0 };
             offset + ((i * 7 + j * 3) % 11) as f32
         });
-        let map = run(&data, &UmapSettings { neighbours: 5, ..quick() });
+        let map = run(
+            &data,
+            &UmapSettings {
+                neighbours: 5,
+                ..quick()
+            },
+        );
         assert_eq!(map.start, Some(UmapStart::Random));
         assert!(map.embedding.iter().all(|v| v.is_finite()));
     }
@@ -584,9 +646,17 @@ pub(crate) mod tests {
     fn bad_settings_are_refused_with_the_reason() {
         let (data, _) = three_clusters(30, 5);
         let cancel = CancelToken::new();
-        let settings = UmapSettings { min_dist: 5.0, ..quick() };
-        let error = umap(data.view(), &settings, JobContext::new(&IgnoreProgress, &cancel), &mut |_| {})
-            .expect_err("refused");
+        let settings = UmapSettings {
+            min_dist: 5.0,
+            ..quick()
+        };
+        let error = umap(
+            data.view(),
+            &settings,
+            JobContext::new(&IgnoreProgress, &cancel),
+            &mut |_| {},
+        )
+        .expect_err("refused");
         assert!(error.to_string().contains("min_dist 5"), "{error}");
     }
 }

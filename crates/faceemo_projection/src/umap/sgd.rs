@@ -58,11 +58,21 @@ pub(crate) struct Schedule {
     pub seed: u64,
 }
 
+/// A vertex drawn from `0..vertices` by the high bits of `random` (multiply and shift, no
+/// division).
+#[inline]
+fn draw(random: &mut SplitMix64, vertices: u64) -> usize {
+    (((random.next_u64() >> 32) * vertices) >> 32) as usize
+}
+
 /// Clips a gradient term to ±4, as umap-learn does.
 #[inline]
 fn clip(value: f32) -> f32 {
     value.clamp(-4.0, 4.0)
 }
+
+/// Hears each epoch done with the layout; `Err(Cancelled)` stops the run.
+pub(crate) type AfterEpoch<'a> = dyn FnMut(usize, &[[f32; 2]]) -> Result<(), Cancelled> + 'a;
 
 /// Runs the optimisation on `layout`. With `reference` `None` the edges join vertices of
 /// `layout`, and both ends move; with a reference, tails and negative samples are its
@@ -73,7 +83,7 @@ pub(crate) fn optimise(
     reference: Option<&[[f32; 2]]>,
     edges: &Edges,
     schedule: Schedule,
-    after_epoch: &mut dyn FnMut(usize, &[[f32; 2]]) -> Result<(), Cancelled>,
+    after_epoch: &mut AfterEpoch<'_>,
 ) -> Result<(), Cancelled> {
     let vertices = reference.map_or(layout.len(), <[_]>::len) as u64;
     if vertices == 0 || edges.head.is_empty() {
@@ -102,9 +112,9 @@ pub(crate) fn optimise(
             let k = edges.tail[i] as usize;
             let mut current = layout[j];
             let other = match reference {
-                    Some(r) => r[k],
-                    None => layout[k],
-                };
+                Some(r) => r[k],
+                None => layout[k],
+            };
             let (dx, dy) = (current[0] - other[0], current[1] - other[1]);
             let distance = dx * dx + dy * dy;
             let coefficient = if distance > 0.0 {
@@ -113,7 +123,10 @@ pub(crate) fn optimise(
             } else {
                 0.0
             };
-            let gradient = [clip(coefficient * dx) * alpha, clip(coefficient * dy) * alpha];
+            let gradient = [
+                clip(coefficient * dx) * alpha,
+                clip(coefficient * dy) * alpha,
+            ];
             current[0] += gradient[0];
             current[1] += gradient[1];
             if reference.is_none() {
@@ -123,7 +136,7 @@ pub(crate) fn optimise(
             next_sample[i] += edges.epochs_per_sample[i];
             let negatives = ((n - next_negative[i]) / per_negative[i]).max(0.0) as usize;
             for _ in 0..negatives {
-                let k = (random.next_u64() % vertices) as usize;
+                let k = draw(&mut random, vertices);
                 if reference.is_none() && k == j {
                     continue;
                 }
@@ -147,4 +160,19 @@ pub(crate) fn optimise(
         after_epoch(epoch + 1, layout)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_cover_the_range_and_stay_in_it() {
+        let mut random = SplitMix64::new(1);
+        let mut seen = [false; 7];
+        for _ in 0..1000 {
+            seen[draw(&mut random, 7)] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
 }

@@ -13,6 +13,15 @@ use super::fuzzy::FuzzyGraph;
 /// Lanczos steps at most (umap-learn's `eigsh` keeps √N vectors).
 const MAX_LANCZOS_STEPS: usize = 128;
 
+/// The root of `x`'s set, halving the path on the way.
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        parent[x as usize] = parent[parent[x as usize] as usize];
+        x = parent[x as usize];
+    }
+    x
+}
+
 /// Whether every vertex of `graph` reaches every other.
 pub(crate) fn is_connected(graph: &FuzzyGraph) -> bool {
     let rows = graph.rows();
@@ -20,13 +29,6 @@ pub(crate) fn is_connected(graph: &FuzzyGraph) -> bool {
         return true;
     }
     let mut parent: Vec<u32> = (0..rows as u32).collect();
-    fn find(parent: &mut [u32], mut x: u32) -> u32 {
-        while parent[x as usize] != x {
-            parent[x as usize] = parent[parent[x as usize] as usize];
-            x = parent[x as usize];
-        }
-        x
-    }
     let mut components = rows;
     for row in 0..rows {
         for &column in graph.row(row).0 {
@@ -117,7 +119,9 @@ pub(crate) fn spectral_layout(graph: &FuzzyGraph, seed: u64) -> Option<Vec<[f64;
         let y = eigen.eigenvectors.column(order[which]);
         let mut out = vec![0.0; rows];
         for (q, &coefficient) in basis.iter().zip(y.iter()) {
-            out.iter_mut().zip(q).for_each(|(o, &x)| *o += coefficient * x);
+            out.iter_mut()
+                .zip(q)
+                .for_each(|(o, &x)| *o += coefficient * x);
         }
         out
     };
@@ -135,13 +139,17 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 fn project_out(v: &mut [f64], unit: &[f64]) {
     let along = dot(v, unit);
-    v.par_iter_mut().zip(unit).for_each(|(x, u)| *x -= along * u);
+    v.par_iter_mut()
+        .zip(unit)
+        .for_each(|(x, u)| *x -= along * u);
 }
 
 fn normalise(v: &mut [f64]) {
     let norm = dot(v, v).sqrt();
     if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
+        for x in v.iter_mut() {
+            *x /= norm;
+        }
     }
 }
 

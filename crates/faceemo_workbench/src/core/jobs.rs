@@ -24,6 +24,10 @@ pub enum Slot {
     Placement,
     /// The dropped image on the t-SNE map.
     TsnePlacement,
+    /// The UMAP map.
+    Umap,
+    /// The dropped image on the UMAP map.
+    UmapPlacement,
     /// The selected sample's neighbours.
     Neighbours,
     /// The domain-shift report.
@@ -57,11 +61,13 @@ impl Slot {
     }
 
     /// The slots whose results belong to the open release.
-    pub const OF_RELEASE: [Self; 8] = [
+    pub const OF_RELEASE: [Self; 10] = [
         Self::Projection,
         Self::Tsne,
         Self::Placement,
         Self::TsnePlacement,
+        Self::Umap,
+        Self::UmapPlacement,
         Self::Neighbours,
         Self::ShiftReport,
         Self::ShiftCompare,

@@ -1,12 +1,12 @@
-//! The map's state in the workbench: which map is shown, the PCA, t-SNE and shift-axes
-//! maps, hidden groups, the selection and its summary, and when the view should fit.
+//! The map's state in the workbench: which map is shown, the PCA, t-SNE, UMAP and
+//! shift-axes maps, hidden groups, the selection and its summary, and when the view should
+//! fit.
 
 use std::sync::Arc;
 
-use faceemo_projection::TsneMap;
-
+use crate::core::jobs::Slot;
 use crate::points::Colouring;
-use crate::projection::{Layout, NeighbourRow, Projection};
+use crate::projection::{EmbeddingMap, Layout, NeighbourRow, Projection};
 use crate::selection::SelectionSummary;
 use crate::work::AxesMap;
 
@@ -18,23 +18,82 @@ pub enum MapMethod {
     Pca,
     /// t-SNE (computed on demand, animated while it converges).
     Tsne,
+    /// UMAP (computed on demand, animated while it settles).
+    Umap,
     /// Two directions between groups' centroids (a dataset pair across, an emotion pair up).
     ShiftAxes,
 }
 
-/// The t-SNE map of the open release, running or finished.
+impl MapMethod {
+    /// The neighbour embedding this map shows, if it is one.
+    pub fn embedding(self) -> Option<Embedding> {
+        match self {
+            Self::Tsne => Some(Embedding::Tsne),
+            Self::Umap => Some(Embedding::Umap),
+            Self::Pca | Self::ShiftAxes => None,
+        }
+    }
+}
+
+/// The maps made from the neighbour graph, on demand and progressively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Embedding {
+    /// t-SNE, as openTSNE.
+    Tsne,
+    /// UMAP, as umap-learn.
+    Umap,
+}
+
+impl Embedding {
+    /// Its name in the window: `t-SNE`, `UMAP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tsne => "t-SNE",
+            Self::Umap => "UMAP",
+        }
+    }
+
+    /// The map method that shows it.
+    pub fn method(self) -> MapMethod {
+        match self {
+            Self::Tsne => MapMethod::Tsne,
+            Self::Umap => MapMethod::Umap,
+        }
+    }
+
+    /// The job slot that makes it.
+    pub fn slot(self) -> Slot {
+        match self {
+            Self::Tsne => Slot::Tsne,
+            Self::Umap => Slot::Umap,
+        }
+    }
+
+    /// The job slot that places the dropped image on it.
+    pub fn placement_slot(self) -> Slot {
+        match self {
+            Self::Tsne => Slot::TsnePlacement,
+            Self::Umap => Slot::UmapPlacement,
+        }
+    }
+
+    /// Both, in menu order.
+    pub const ALL: [Self; 2] = [Self::Tsne, Self::Umap];
+}
+
+/// A t-SNE or UMAP map of the open release, running or finished.
 #[derive(Default)]
-pub struct TsneState {
+pub struct EmbeddingState {
     /// The newest layout (while running) or the final one.
     pub layout: Option<Arc<Layout>>,
-    /// Iterations done.
+    /// Iterations (t-SNE) or epochs (UMAP) done.
     pub iteration: usize,
-    /// Iterations planned (0 before the optimisation starts).
+    /// Iterations or epochs planned (0 before the optimisation starts).
     pub iterations: usize,
-    /// KL divergence of the newest layout.
+    /// KL divergence of the newest layout (t-SNE).
     pub kl_divergence: Option<f64>,
     /// The finished map (places new points).
-    pub map: Option<Arc<TsneMap>>,
+    pub map: Option<Arc<EmbeddingMap>>,
     /// Seconds the finished map took.
     pub seconds: Option<f64>,
     /// Whether the finished map came from the disk cache.
@@ -63,7 +122,9 @@ pub struct MapState {
     /// Why there is no PCA map although a release is open ("cancelled", or the error).
     pub pca_stopped: Option<String>,
     /// The t-SNE map.
-    pub tsne: TsneState,
+    pub tsne: EmbeddingState,
+    /// The UMAP map.
+    pub umap: EmbeddingState,
     /// The shift-axes map, once drawn.
     pub axes: Option<Arc<AxesMap>>,
     /// Hidden groups of the current colouring.
@@ -98,11 +159,14 @@ impl MapState {
                 .projection
                 .as_ref()
                 .map(|p| (Arc::clone(&p.layout), "PC 1".to_owned(), "PC 2".to_owned())),
-            MapMethod::Tsne => self
-                .tsne
-                .layout
-                .clone()
-                .map(|l| (l, "t-SNE 1".to_owned(), "t-SNE 2".to_owned())),
+            MapMethod::Tsne | MapMethod::Umap => {
+                let name = self.method.embedding()?.name();
+                let state = self.embedding(self.method.embedding()?);
+                state
+                    .layout
+                    .clone()
+                    .map(|l| (l, format!("{name} 1"), format!("{name} 2")))
+            }
             MapMethod::ShiftAxes => self.axes.as_ref().map(|a| {
                 (
                     Arc::clone(&a.layout),
@@ -110,6 +174,22 @@ impl MapState {
                     a.labels.1.clone(),
                 )
             }),
+        }
+    }
+
+    /// The state of one neighbour embedding.
+    pub fn embedding(&self, embedding: Embedding) -> &EmbeddingState {
+        match embedding {
+            Embedding::Tsne => &self.tsne,
+            Embedding::Umap => &self.umap,
+        }
+    }
+
+    /// The state of one neighbour embedding, to change.
+    pub fn embedding_mut(&mut self, embedding: Embedding) -> &mut EmbeddingState {
+        match embedding {
+            Embedding::Tsne => &mut self.tsne,
+            Embedding::Umap => &mut self.umap,
         }
     }
 

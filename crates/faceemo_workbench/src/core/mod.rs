@@ -21,7 +21,7 @@ use faceemo_shift::{AxisGroup, AxisSpec, ShiftReport};
 use image::RgbImage;
 
 pub use jobs::{JobBoard, JobEntry, Slot};
-pub use map::{FitRequest, MapMethod, MapState, TsneState};
+pub use map::{Embedding, EmbeddingState, FitRequest, MapMethod, MapState};
 
 use crate::event::{Event, EventKind, JobId, Outcome, Partial};
 use crate::paths::file_name;
@@ -408,6 +408,7 @@ impl Workbench {
         match self.map.method {
             MapMethod::Pca => self.lab.placement.as_ref()?.position,
             MapMethod::Tsne => self.map.tsne.dropped_image,
+            MapMethod::Umap => self.map.umap.dropped_image,
             MapMethod::ShiftAxes => self.map.axes.as_ref()?.axes.place(&image.prediction.cls),
         }
     }
@@ -759,18 +760,24 @@ impl Workbench {
             self.map.request_fit(true);
             self.map.restyle();
         }
-        let wants_tsne = method == MapMethod::Tsne
-            && self.map.tsne.map.is_none()
-            && !self.jobs.running(Slot::Tsne);
-        let Some(release) = self.release.clone().filter(|_| wants_tsne) else {
+        let Some(embedding) = method.embedding() else {
+            return Vec::new();
+        };
+        let wanted =
+            self.map.embedding(embedding).map.is_none() && !self.jobs.running(embedding.slot());
+        let Some(release) = self.release.clone().filter(|_| wanted) else {
             return Vec::new();
         };
         let cache = self.map_cache.clone();
         self.run(
-            Slot::Tsne,
-            "t-SNE of every point",
-            "t-SNE",
-            Work::Tsne { release, cache },
+            embedding.slot(),
+            format!("{} of every point", embedding.name()),
+            embedding.name(),
+            Work::Embed {
+                embedding,
+                release,
+                cache,
+            },
         )
     }
 
@@ -963,19 +970,25 @@ impl Workbench {
                 },
             ));
         }
-        commands.extend(self.place_on_tsne());
+        for embedding in Embedding::ALL {
+            commands.extend(self.place_on_embedding(embedding));
+        }
         commands
     }
 
-    fn place_on_tsne(&mut self) -> Commands {
-        let (Some(map), Some(image)) = (self.map.tsne.map.clone(), self.lab.image.clone()) else {
+    fn place_on_embedding(&mut self, embedding: Embedding) -> Commands {
+        let (Some(map), Some(image)) = (
+            self.map.embedding(embedding).map.clone(),
+            self.lab.image.clone(),
+        ) else {
             return Vec::new();
         };
         self.run(
-            Slot::TsnePlacement,
-            "Placing the image on the t-SNE map",
-            "place on t-SNE",
-            Work::PlaceOnTsne {
+            embedding.placement_slot(),
+            format!("Placing the image on the {} map", embedding.name()),
+            "place on map",
+            Work::PlaceOnEmbedding {
+                embedding,
                 map,
                 feature: image.prediction.cls.clone(),
             },
@@ -1110,13 +1123,15 @@ impl Workbench {
 
     fn on_partial(&mut self, job: JobId, partial: Partial) {
         match partial {
-            Partial::TsneLayout(update) if self.jobs.is_current(Slot::Tsne, job) => {
-                let tsne = &mut self.map.tsne;
-                tsne.iteration = update.iteration;
-                tsne.iterations = update.iterations;
-                tsne.kl_divergence = update.kl_divergence;
-                tsne.layout = Some(update.layout);
-                if self.map.method == MapMethod::Tsne {
+            Partial::EmbeddingLayout(embedding, update)
+                if self.jobs.is_current(embedding.slot(), job) =>
+            {
+                let state = self.map.embedding_mut(embedding);
+                state.iteration = update.iteration;
+                state.iterations = update.iterations;
+                state.kl_divergence = update.kl_divergence;
+                state.layout = Some(update.layout);
+                if self.map.method == embedding.method() {
                     self.map.restyle();
                     self.map.request_fit(false);
                 }
@@ -1131,7 +1146,7 @@ impl Workbench {
                     }
                 }
             }
-            Partial::TsneLayout(_) | Partial::InversionStep(..) => {}
+            Partial::EmbeddingLayout(..) | Partial::InversionStep(..) => {}
         }
     }
 
@@ -1139,9 +1154,14 @@ impl Workbench {
     fn on_stopped(&mut self, slot: Slot) {
         match slot {
             Slot::Projection => self.map.pca_stopped = Some("cancelled".to_owned()),
-            Slot::Tsne => {
-                self.map.tsne = TsneState::default();
-                if self.map.method == MapMethod::Tsne {
+            Slot::Tsne | Slot::Umap => {
+                let embedding = if slot == Slot::Tsne {
+                    Embedding::Tsne
+                } else {
+                    Embedding::Umap
+                };
+                *self.map.embedding_mut(embedding) = EmbeddingState::default();
+                if self.map.method == embedding.method() {
                     self.map.method = MapMethod::Pca;
                     self.map.request_fit(true);
                     self.map.restyle();
@@ -1195,20 +1215,20 @@ impl Workbench {
                 self.map.request_fit(true);
                 self.place_dropped_image()
             }
-            Output::Tsne(ready) => {
-                let tsne = &mut self.map.tsne;
-                tsne.layout = Some(ready.layout);
-                tsne.kl_divergence = Some(ready.map.kl_divergence);
-                tsne.iteration = tsne.iterations.max(tsne.iteration);
-                tsne.seconds = Some(ready.seconds);
-                tsne.from_cache = ready.from_cache;
-                tsne.map = Some(ready.map);
-                if self.map.method == MapMethod::Tsne {
+            Output::Embedded(embedding, ready) => {
+                let state = self.map.embedding_mut(embedding);
+                state.layout = Some(ready.layout);
+                state.kl_divergence = ready.map.kl_divergence();
+                state.iteration = state.iterations.max(state.iteration);
+                state.seconds = Some(ready.seconds);
+                state.from_cache = ready.from_cache;
+                state.map = Some(ready.map);
+                if self.map.method == embedding.method() {
                     // The layout settled: fit it, unless the user has moved the view.
                     self.map.request_fit(false);
                 }
                 self.map.restyle();
-                self.place_on_tsne()
+                self.place_on_embedding(embedding)
             }
             Output::Placement(placement) => {
                 if let Some(note) = &placement.note {
@@ -1217,8 +1237,8 @@ impl Workbench {
                 self.lab.placement = Some(placement);
                 Vec::new()
             }
-            Output::TsnePlacement(position) => {
-                self.map.tsne.dropped_image = position;
+            Output::EmbeddingPlacement(embedding, position) => {
+                self.map.embedding_mut(embedding).dropped_image = position;
                 Vec::new()
             }
             Output::Neighbours(rows) => {
@@ -1251,6 +1271,7 @@ impl Workbench {
                 self.lab.image = Some(predicted);
                 self.lab.placement = None;
                 self.map.tsne.dropped_image = None;
+                self.map.umap.dropped_image = None;
                 self.place_dropped_image()
             }
             Output::Inverted(inversion) => {
