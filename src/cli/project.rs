@@ -135,14 +135,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let start = Instant::now();
-    let cache = if args.no_map_cache {
-        None
-    } else {
-        args.map_cache
-            .clone()
-            .or_else(MapCache::default_location)
-            .map(MapCache::new)
-    };
+    let cache = map_cache(args);
     let search = NeighbourSearch::from(args.knn);
     let searched = || {
         Some(if search.is_approximate(matrix.finite.len()) {
@@ -265,6 +258,17 @@ fn print_text(report: &ProjectReport, output: &Path) {
         report.knn_sample,
         output.display()
     );
+}
+
+/// The map cache the command reads and writes, if any.
+fn map_cache(args: &ProjectArgs) -> Option<MapCache> {
+    if args.no_map_cache {
+        return None;
+    }
+    args.map_cache
+        .clone()
+        .or_else(MapCache::default_location)
+        .map(MapCache::new)
 }
 
 /// What a method made besides the coordinates.
