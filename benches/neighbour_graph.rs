@@ -11,8 +11,8 @@ use std::time::Instant;
 use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
 use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate};
 use faceemo_projection::{
-    AnnSettings, NeighbourSearch, Pca, UmapSettings, knn_recall, neighbours_of_all, sample_rows,
-    umap,
+    AnnSettings, NeighbourSearch, Pca, UmapSettings, approximate_neighbours, knn_recall,
+    neighbours_of_all, sample_rows, umap,
 };
 use ndarray::{Axis, s};
 
@@ -51,13 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("exact {k}-NN: {:.2} s", started.elapsed().as_secs_f64());
         }
         let started = Instant::now();
-        let found = neighbours_of_all(
-            reduced.view(),
-            k,
-            NeighbourSearch::Approximate,
-            AnnSettings::default(),
-            quiet,
-        )?;
+        let found = approximate_neighbours(reduced.view(), k, AnnSettings::default(), quiet)?;
         let seconds = started.elapsed().as_secs_f64();
         let recall = knn_recall(reduced.view(), &found, &sample, quiet)?;
         println!("approximate {k}-NN: {seconds:.2} s, recall {recall:.4}");

@@ -18,35 +18,12 @@ import time
 import numpy as np
 from sklearn.manifold import trustworthiness
 
-
-
-class SplitMix64:
-    """The generator of crates/faceemo_jobs (same numbers for the same seed)."""
-    MASK = (1 << 64) - 1
-
-    def __init__(self, seed):
-        self.state = seed & self.MASK
-
-    def next_u64(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
-        return z ^ (z >> 31)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from shift_measures import sample_rows  # noqa: E402  (SplitMix64 draws, as faceemo's)
 
 ORDER = ["train", "val", "test_fer2013", "test_affectnet"]
 SAMPLE = 5000
 K = 10
-
-
-def sample_rows(rows, count, seed):
-    count = min(count, rows)
-    indices = list(range(rows))
-    random = SplitMix64(seed)
-    for i in range(count):
-        j = i + random.next_u64() % (rows - i)
-        indices[i], indices[j] = indices[j], indices[i]
-    return sorted(indices[:count])
 
 
 def neighbour_sets(data, k):

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use faceemo::{StartOptions, WorkbenchApp};
-use faceemo_workbench::{MapMethod, Slot, Workbench};
+use faceemo_workbench::{Embedding, MapMethod, Slot, Workbench};
 
 /// What the tests read of the window's state, through its core.
 trait Seen {
@@ -605,30 +605,34 @@ fn demo_with_map_cache(folder: &Path) -> Harness<'static, WorkbenchApp> {
     harness
 }
 
+/// Clicks the map bar's button of `embedding` and waits for its finished map.
+fn show_embedding(harness: &mut Harness<'_, WorkbenchApp>, embedding: Embedding) {
+    harness.get_by_label(embedding.name()).click();
+    wait_for(harness, &format!("the {} map", embedding.name()), |app| {
+        app.core().map().embedding(embedding).map.is_some() && !app.is_busy()
+    });
+    assert_eq!(harness.state().core().map().method, embedding.method());
+}
+
+/// How many map files `folder` holds.
+fn cached_maps(folder: &Path) -> usize {
+    std::fs::read_dir(folder).expect("the cache folder").count()
+}
+
 #[test]
 fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
     let cache = tempfile::tempdir().expect("tempdir");
     let mut harness = demo_with_map_cache(cache.path());
-    harness.get_by_label("t-SNE").click();
-    wait_for(&mut harness, "the t-SNE map", |app| {
-        app.core().map().tsne.map.is_some() && !app.is_busy()
-    });
-    assert_eq!(harness.state().core().map().method, MapMethod::Tsne);
+    show_embedding(&mut harness, Embedding::Tsne);
     harness.get_by_label_contains("t-SNE of every point");
-    let stored: Vec<_> = std::fs::read_dir(cache.path())
-        .expect("the cache folder")
-        .collect();
-    assert_eq!(stored.len(), 1, "one map file");
+    assert_eq!(cached_maps(cache.path()), 1, "one map file");
     harness.get_by_label("PCA").click();
     harness.step();
     assert_eq!(harness.state().core().map().method, MapMethod::Pca);
 
     // Opened again: the map comes from the cache, without iterations.
     let mut again = demo_with_map_cache(cache.path());
-    again.get_by_label("t-SNE").click();
-    wait_for(&mut again, "the cached t-SNE map", |app| {
-        app.core().map().tsne.map.is_some() && !app.is_busy()
-    });
+    show_embedding(&mut again, Embedding::Tsne);
     assert_eq!(
         again.state().core().map().tsne.iteration,
         0,
@@ -640,21 +644,11 @@ fn the_t_sne_map_animates_to_a_finished_layout_and_is_cached() {
 fn the_umap_map_is_a_third_method_of_the_map_bar_and_is_cached() {
     let cache = tempfile::tempdir().expect("tempdir");
     let mut harness = demo_with_map_cache(cache.path());
-    harness.get_by_label("UMAP").click();
-    wait_for(&mut harness, "the UMAP map", |app| {
-        app.core().map().umap.map.is_some() && !app.is_busy()
-    });
-    assert_eq!(harness.state().core().map().method, MapMethod::Umap);
+    show_embedding(&mut harness, Embedding::Umap);
     harness.get_by_label_contains("UMAP of every point");
-    let stored = std::fs::read_dir(cache.path())
-        .expect("the cache folder")
-        .count();
-    assert_eq!(stored, 1, "one map file");
+    assert_eq!(cached_maps(cache.path()), 1, "one map file");
     let mut again = demo_with_map_cache(cache.path());
-    again.get_by_label("UMAP").click();
-    wait_for(&mut again, "the cached UMAP map", |app| {
-        app.core().map().umap.map.is_some() && !app.is_busy()
-    });
+    show_embedding(&mut again, Embedding::Umap);
     again.get_by_label_contains("from the map cache");
 }
 

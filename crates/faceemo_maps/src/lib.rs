@@ -181,13 +181,18 @@ pub fn pca_map(
     Ok((pca, coordinates))
 }
 
-/// A finished t-SNE map and whether it came from the cache.
-pub struct TsneResult {
+/// A finished map and whether it came from the cache.
+pub struct FromCache<M> {
     /// The map of the finite rows (their order).
-    pub map: TsneMap,
+    pub map: M,
     /// Whether it was read from the cache instead of computed.
     pub from_cache: bool,
 }
+
+/// A finished t-SNE map and whether it came from the cache.
+pub type TsneResult = FromCache<TsneMap>;
+/// A finished UMAP map and whether it came from the cache.
+pub type UmapResult = FromCache<UmapMap>;
 
 /// t-SNE of `data` (finite rows): read from `cache` when a map of the same data and settings
 /// is there, else computed (`job` hears each stage and iteration and stops it; `on_layout`
@@ -201,43 +206,15 @@ pub fn tsne_map(
     on_layout: &mut dyn FnMut(TsneProgress<'_>),
     cache_error: &mut dyn FnMut(std::io::Error),
 ) -> Result<TsneResult, MapError> {
-    if data.nrows() < 3 {
-        return Err(MapError::TooFewRows {
-            finite: data.nrows(),
-        });
-    }
-    let key = MapCache::key(data, &TsneMap::cache_parameters(settings));
-    if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
-        let embedding =
-            Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
-        let map = TsneMap::from_layout(data, embedding, cached.kl_divergence, settings, job)?;
-        return Ok(TsneResult {
-            map,
-            from_cache: true,
-        });
-    }
-    let map = tsne(data, settings, job, on_layout)?;
-    if let Some(cache) = cache {
-        store(
-            cache,
-            &key,
-            map.embedding.view(),
-            map.kl_divergence,
-            cache_error,
-        );
-    }
-    Ok(TsneResult {
-        map,
-        from_cache: false,
-    })
-}
-
-/// A finished UMAP map and whether it came from the cache.
-pub struct UmapResult {
-    /// The map of the finite rows (their order).
-    pub map: UmapMap,
-    /// Whether it was read from the cache instead of computed.
-    pub from_cache: bool,
+    through_cache(
+        data,
+        &TsneMap::cache_parameters(settings),
+        cache,
+        cache_error,
+        |embedding, kl| Ok(TsneMap::from_layout(data, embedding, kl, settings, job)?),
+        || Ok(tsne(data, settings, job, on_layout)?),
+        |map| (map.embedding.view(), map.kl_divergence),
+    )
 }
 
 /// UMAP of `data` (finite rows): read from `cache` when a map of the same data and settings
@@ -252,45 +229,57 @@ pub fn umap_map(
     on_layout: &mut dyn FnMut(UmapProgress<'_>),
     cache_error: &mut dyn FnMut(std::io::Error),
 ) -> Result<UmapResult, MapError> {
+    through_cache(
+        data,
+        &UmapMap::cache_parameters(settings),
+        cache,
+        cache_error,
+        |embedding, _| Ok(UmapMap::from_layout(data, embedding, settings, job)?),
+        || Ok(umap(data, settings, job, on_layout)?),
+        |map| (map.embedding.view(), f64::NAN),
+    )
+}
+
+/// A map of `data` made with `parameters`: `rebuild` makes it from a layout (and score)
+/// found in `cache`, else `compute` makes it and its layout (`stored`) goes into the cache.
+fn through_cache<M>(
+    data: ArrayView2<'_, f32>,
+    parameters: &str,
+    cache: Option<&MapCache>,
+    cache_error: &mut dyn FnMut(std::io::Error),
+    rebuild: impl FnOnce(Array2<f32>, f64) -> Result<M, MapError>,
+    compute: impl FnOnce() -> Result<M, MapError>,
+    stored: impl Fn(&M) -> (ArrayView2<'_, f32>, f64),
+) -> Result<FromCache<M>, MapError> {
     if data.nrows() < 3 {
         return Err(MapError::TooFewRows {
             finite: data.nrows(),
         });
     }
-    let key = MapCache::key(data, &UmapMap::cache_parameters(settings));
+    let key = MapCache::key(data, parameters);
     if let Some(cached) = cache.and_then(|c| c.load(&key, data.nrows())) {
         let embedding =
             Array2::from_shape_fn((cached.layout.len(), 2), |(i, d)| cached.layout[i][d]);
-        let map = UmapMap::from_layout(data, embedding, settings, job)?;
-        return Ok(UmapResult {
-            map,
+        return Ok(FromCache {
+            map: rebuild(embedding, cached.kl_divergence)?,
             from_cache: true,
         });
     }
-    let map = umap(data, settings, job, on_layout)?;
+    let map = compute()?;
     if let Some(cache) = cache {
-        store(cache, &key, map.embedding.view(), f64::NAN, cache_error);
+        let (embedding, kl_divergence) = stored(&map);
+        let layout = CachedMap {
+            layout: embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
+            kl_divergence,
+        };
+        if let Err(error) = cache.store(&key, &layout) {
+            cache_error(error);
+        }
     }
-    Ok(UmapResult {
+    Ok(FromCache {
         map,
         from_cache: false,
     })
-}
-
-fn store(
-    cache: &MapCache,
-    key: &str,
-    embedding: ArrayView2<'_, f32>,
-    kl_divergence: f64,
-    cache_error: &mut dyn FnMut(std::io::Error),
-) {
-    let stored = CachedMap {
-        layout: embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect(),
-        kl_divergence,
-    };
-    if let Err(error) = cache.store(key, &stored) {
-        cache_error(error);
-    }
 }
 
 /// Where a new feature (one row of the map's width) lands on a PCA map: its first two

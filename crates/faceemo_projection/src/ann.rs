@@ -85,20 +85,40 @@ const CELL_ROWS: usize = 4096;
 /// Blocks searched between two cancellation checks.
 const BLOCKS_PER_ROUND: usize = 16;
 
-/// The `k` nearest rows of every row of `data` (itself excluded), found by `search`:
-/// squared Euclidean distances, nearest first.
+/// Rows of the sample an approximate graph's recall is measured on.
+pub const RECALL_SAMPLE: usize = 1000;
+
+/// The neighbour graph of every row and how much of the exact graph it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeighbourGraph {
+    /// Each row's neighbours, nearest first.
+    pub neighbours: Neighbours,
+    /// Fraction of the exact neighbours found ([`knn_recall`] on a seeded sample of
+    /// [`RECALL_SAMPLE`] rows); 1 for the exact search.
+    pub recall: f64,
+}
+
+/// The `k` nearest rows of every row of `data` (itself excluded), found by `search`
+/// (squared Euclidean distances, nearest first), with the graph's recall measured on a
+/// sample drawn with the settings' seed.
 pub fn neighbours_of_all(
     data: ArrayView2<'_, f32>,
     k: usize,
     search: NeighbourSearch,
     settings: AnnSettings,
     job: JobContext<'_>,
-) -> Result<Neighbours, Cancelled> {
+) -> Result<NeighbourGraph, Cancelled> {
     if search.is_approximate(data.nrows()) {
-        approximate_neighbours(data, k, settings, job)
+        let neighbours = approximate_neighbours(data, k, settings, job)?;
+        let sample = sample_rows(data.nrows(), RECALL_SAMPLE, settings.seed);
+        let recall = knn_recall(data, &neighbours, &sample, job)?;
+        Ok(NeighbourGraph { neighbours, recall })
     } else {
         let all: Vec<usize> = (0..data.nrows()).collect();
-        nearest_neighbours(data, &all, k, job)
+        Ok(NeighbourGraph {
+            neighbours: nearest_neighbours(data, &all, k, job)?,
+            recall: 1.0,
+        })
     }
 }
 

@@ -18,8 +18,8 @@ mod tsne;
 mod umap;
 
 pub use ann::{
-    APPROXIMATE_ABOVE, AnnSettings, NeighbourSearch, approximate_neighbours, knn_recall,
-    neighbours_of_all, unit_rows,
+    APPROXIMATE_ABOVE, AnnSettings, NeighbourGraph, NeighbourSearch, RECALL_SAMPLE,
+    approximate_neighbours, knn_recall, neighbours_of_all, unit_rows,
 };
 pub use cache::{CachedMap, MapCache};
 pub use knn::{Neighbours, knn_preservation, nearest_neighbours, sample_rows};

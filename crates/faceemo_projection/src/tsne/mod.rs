@@ -19,8 +19,7 @@ use faceemo_jobs::JobContext;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::ann::{AnnSettings, NeighbourSearch, knn_recall, neighbours_of_all};
-use crate::knn::sample_rows;
+use crate::ann::{AnnSettings, NeighbourGraph, NeighbourSearch, neighbours_of_all};
 use crate::pca::{Pca, PcaError};
 use affinity::{SparseAffinities, conditional, symmetrise};
 use repulsion::FftRepulsion;
@@ -230,15 +229,9 @@ pub fn tsne(
         seed: settings.seed,
         ..AnnSettings::default()
     };
-    let cancelled = |_| TsneError::Cancelled;
-    let neighbours = neighbours_of_all(reduced.view(), k, settings.neighbour_search, search, job)
-        .map_err(cancelled)?;
-    let knn_recall = if settings.neighbour_search.is_approximate(rows) {
-        let sample = sample_rows(rows, RECALL_SAMPLE, settings.seed);
-        knn_recall(reduced.view(), &neighbours, &sample, job).map_err(cancelled)?
-    } else {
-        1.0
-    };
+    let NeighbourGraph { neighbours, recall } =
+        neighbours_of_all(reduced.view(), k, settings.neighbour_search, search, job)
+            .map_err(|_| TsneError::Cancelled)?;
     stage("affinities")?;
     let p = symmetrise(&neighbours, &conditional(&neighbours, settings.perplexity));
     let start = initial_layout(reduced.view())?;
@@ -248,14 +241,11 @@ pub fn tsne(
         embedding,
         kl_divergence,
         settings: settings.clone(),
-        knn_recall: Some(knn_recall),
+        knn_recall: Some(recall),
         pca,
         reduced,
     })
 }
-
-/// Rows of the sample the search's recall is measured on.
-const RECALL_SAMPLE: usize = 1000;
 
 fn validate(settings: &TsneSettings) -> Result<(), TsneError> {
     let bad = |message: String| Err(TsneError::Settings(message));

@@ -19,8 +19,7 @@ use faceemo_jobs::{Cancelled, JobContext, SplitMix64};
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::ann::{AnnSettings, NeighbourSearch, knn_recall, neighbours_of_all};
-use crate::knn::sample_rows;
+use crate::ann::{AnnSettings, NeighbourGraph, NeighbourSearch, neighbours_of_all};
 use crate::pca::{Pca, PcaError};
 use crate::tsne::{nearest_reference, reduce};
 use fuzzy::{fuzzy_simplicial_set, membership, smooth_knn};
@@ -148,9 +147,6 @@ pub struct UmapMap {
     reduced: Array2<f32>,
 }
 
-/// Rows of the sample the graph's recall is measured on.
-const RECALL_SAMPLE: usize = 1000;
-
 /// Runs UMAP on the rows of `data`. `job` hears each stage and epoch and stops the run
 /// (with [`UmapError::Cancelled`]) once cancelled; `on_layout` sees the layout every
 /// `report_every` epochs, so a viewer can animate it.
@@ -171,23 +167,15 @@ pub fn umap(
         Ok(job.check_cancelled()?)
     };
     stage("PCA")?;
-    let (pca, reduced) = reduce(data, settings.pca_dimensions, job).map_err(|e| match e {
-        PcaError::Cancelled => UmapError::Cancelled,
-        other => UmapError::Pca(other),
-    })?;
+    let (pca, reduced) = reduce_for_umap(data, settings, job)?;
     stage("nearest neighbours")?;
     let k = (settings.neighbours - 1).min(rows - 1);
     let search = AnnSettings {
         seed: settings.seed,
         ..AnnSettings::default()
     };
-    let neighbours = neighbours_of_all(reduced.view(), k, settings.neighbour_search, search, job)?;
-    let recall = if settings.neighbour_search.is_approximate(rows) {
-        let sample = sample_rows(rows, RECALL_SAMPLE, settings.seed);
-        knn_recall(reduced.view(), &neighbours, &sample, job)?
-    } else {
-        1.0
-    };
+    let NeighbourGraph { neighbours, recall } =
+        neighbours_of_all(reduced.view(), k, settings.neighbour_search, search, job)?;
     stage("fuzzy simplicial set")?;
     let mut graph = fuzzy_simplicial_set(&neighbours, settings.local_connectivity);
     stage("spectral start")?;
@@ -242,6 +230,19 @@ pub fn umap(
     })
 }
 
+/// The PCA the neighbours are searched after, and the data on it.
+fn reduce_for_umap(
+    data: ArrayView2<'_, f32>,
+    settings: &UmapSettings,
+    job: JobContext<'_>,
+) -> Result<(Option<Pca>, Array2<f32>), UmapError> {
+    reduce(data, settings.pca_dimensions, job).map_err(|e| match e {
+        PcaError::Cancelled => UmapError::Cancelled,
+        other => UmapError::Pca(other),
+    })
+}
+
+/// The curve's `(a, b)` for valid settings, else why not.
 fn validate(settings: &UmapSettings) -> Result<(f64, f64), UmapError> {
     let bad = |message: String| Err(UmapError::Settings(message));
     if settings.neighbours < 2 {
@@ -334,10 +335,7 @@ impl UmapMap {
         job: JobContext<'_>,
     ) -> Result<Self, UmapError> {
         let curve = validate(settings)?;
-        let (pca, reduced) = reduce(data, settings.pca_dimensions, job).map_err(|e| match e {
-            PcaError::Cancelled => UmapError::Cancelled,
-            other => UmapError::Pca(other),
-        })?;
+        let (pca, reduced) = reduce_for_umap(data, settings, job)?;
         Ok(Self {
             embedding,
             settings: settings.clone(),

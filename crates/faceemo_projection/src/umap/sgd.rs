@@ -2,12 +2,13 @@
 //! sampled in proportion to its weight (`epochs_per_sample = max w / w`); a sampled edge
 //! pulls its ends together along the curve's attractive gradient and pushes its head away
 //! from `negative_rate` random vertices per sample; each gradient term is clipped to ±4; the
-//! learning rate falls linearly to 0. The sweep is cut into pieces (one today, see
-//! [`PIECES`]), each with a generator seeded by the seed, the epoch and the piece, so a
-//! seed gives one layout.
+//! learning rate falls linearly to 0. One thread in edge order with one seeded generator,
+//! so a seed gives one layout. (Sweeping pieces of the edges in parallel, each seeing the
+//! other pieces' points as they were when the epoch began, was 1.7× faster on the
+//! 89,032-row stand-in but lowered its 10-NN preservation from 0.102 to 0.081–0.088, below
+//! umap-learn's 0.101 by more than the maps may lose: `benches/umap_vs_umap_learn.sh`.)
 
 use faceemo_jobs::{Cancelled, SplitMix64};
-use rayon::prelude::*;
 
 use super::fuzzy::FuzzyGraph;
 
@@ -76,36 +77,10 @@ fn clip(value: f32) -> f32 {
 /// Hears each epoch done with the layout; `Err(Cancelled)` stops the run.
 pub(crate) type AfterEpoch<'a> = dyn FnMut(usize, &[[f32; 2]]) -> Result<(), Cancelled> + 'a;
 
-/// Pieces the edges of a fit are cut into, at vertex boundaries: each is swept by one
-/// thread with a generator of its own, so the layout depends on the seed only, never on
-/// the thread count. One: sweeping in parallel pieces (each seeing the others' points as
-/// they were when the epoch began) cost 10-NN preservation on the 89,032-row stand-in
-/// (0.088 with 2 pieces, 0.081 with 64, against 0.102 for one and umap-learn's 0.101),
-/// more than the maps may lose; `benches/umap_vs_umap_learn.sh` measures it.
-const PIECES: usize = 1;
-
-/// A run of edges with the same heads, and what sweeping it needs to change.
-struct Piece<'a> {
-    /// The first edge.
-    first_edge: usize,
-    /// The first head vertex (the piece owns `first_head..first_head + heads.len()`).
-    first_head: usize,
-    heads: &'a mut [[f32; 2]],
-    next_sample: &'a mut [f64],
-    next_negative: &'a mut [f64],
-    /// Moves of tail vertices, applied after the epoch in piece order.
-    tail_moves: Vec<(u32, [f32; 2])>,
-}
-
 /// Runs the optimisation on `layout`. With `reference` `None` the edges join vertices of
 /// `layout`, and both ends move; with a reference, tails and negative samples are its
 /// vertices and it does not move (umap-learn's `transform`). `after_epoch` hears each epoch
 /// done (and the layout) and stops the run by returning `Err(Cancelled)`.
-///
-/// A fit sweeps pieces of edges in parallel: a piece moves its own vertices at once (as
-/// umap-learn does) and reads every other vertex as it was when the epoch began; the
-/// moves its edges give to other pieces' vertices are applied when the epoch ends. The
-/// edges must be sorted by head, as [`Edges::of_graph`] gives them.
 pub(crate) fn optimise(
     layout: &mut [[f32; 2]],
     reference: Option<&[[f32; 2]]>,
@@ -113,13 +88,14 @@ pub(crate) fn optimise(
     schedule: Schedule,
     after_epoch: &mut AfterEpoch<'_>,
 ) -> Result<(), Cancelled> {
-    let vertices = reference.map_or(layout.len(), <[_]>::len);
+    let vertices = reference.map_or(layout.len(), <[_]>::len) as u64;
     if vertices == 0 || edges.head.is_empty() {
         for epoch in 0..schedule.epochs {
             after_epoch(epoch + 1, layout)?;
         }
         return Ok(());
     }
+    let Schedule { a, b, gamma, .. } = schedule;
     let per_negative: Vec<f64> = edges
         .epochs_per_sample
         .iter()
@@ -127,133 +103,20 @@ pub(crate) fn optimise(
         .collect();
     let mut next_negative = per_negative.clone();
     let mut next_sample = edges.epochs_per_sample.clone();
-    let cuts = piece_cuts(
-        edges,
-        layout.len(),
-        if reference.is_some() { 1 } else { PIECES },
-    );
+    let mut random = SplitMix64::new(schedule.seed);
     let mut alpha = schedule.initial_alpha as f32;
-    let mut snapshot = layout.to_vec();
     for epoch in 0..schedule.epochs {
-        let others: &[[f32; 2]] = if let Some(reference) = reference {
-            reference
-        } else {
-            snapshot.copy_from_slice(layout);
-            &snapshot
-        };
-        let mut pieces = split_pieces(&cuts, layout, &mut next_sample, &mut next_negative);
-        let sweep = Sweep {
-            edges,
-            per_negative: &per_negative,
-            others,
-            moves_tails: reference.is_none(),
-            schedule,
-            alpha,
-            epoch,
-        };
-        pieces
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(index, piece)| sweep.run(index, piece));
-        let moves: Vec<Vec<(u32, [f32; 2])>> = pieces.into_iter().map(|p| p.tail_moves).collect();
-        for (k, delta) in moves.into_iter().flatten() {
-            layout[k as usize][0] += delta[0];
-            layout[k as usize][1] += delta[1];
-        }
-        alpha = (schedule.initial_alpha * (1.0 - epoch as f64 / schedule.epochs as f64)) as f32;
-        after_epoch(epoch + 1, layout)?;
-    }
-    Ok(())
-}
-
-/// Edge indices where pieces start (and the end), at changes of head, about equal in size.
-fn piece_cuts(edges: &Edges, heads: usize, pieces: usize) -> Vec<(usize, usize)> {
-    let total = edges.head.len();
-    let mut cuts = vec![(0usize, 0usize)];
-    for piece in 1..pieces {
-        let mut at = (total * piece / pieces).max(cuts.last().map_or(0, |c| c.0));
-        while at < total && at > 0 && edges.head[at] == edges.head[at - 1] {
-            at += 1;
-        }
-        if at >= total {
-            break;
-        }
-        let head = edges.head[at] as usize;
-        if at > cuts.last().map_or(0, |c| c.0) {
-            cuts.push((at, head));
-        }
-    }
-    cuts.push((total, heads));
-    cuts
-}
-
-/// The layout and the per-edge schedules cut at `cuts`, one mutable piece each.
-fn split_pieces<'a>(
-    cuts: &[(usize, usize)],
-    layout: &'a mut [[f32; 2]],
-    next_sample: &'a mut [f64],
-    next_negative: &'a mut [f64],
-) -> Vec<Piece<'a>> {
-    let mut pieces = Vec::with_capacity(cuts.len());
-    let (mut heads, mut samples, mut negatives) = (layout, next_sample, next_negative);
-    for window in cuts.windows(2) {
-        let ((edge, head), (next_edge, next_head)) = (window[0], window[1]);
-        let (own_heads, rest_heads) = std::mem::take(&mut heads).split_at_mut(next_head - head);
-        let (own_samples, rest_samples) =
-            std::mem::take(&mut samples).split_at_mut(next_edge - edge);
-        let (own_negatives, rest_negatives) =
-            std::mem::take(&mut negatives).split_at_mut(next_edge - edge);
-        pieces.push(Piece {
-            first_edge: edge,
-            first_head: head,
-            heads: own_heads,
-            next_sample: own_samples,
-            next_negative: own_negatives,
-            tail_moves: Vec::new(),
-        });
-        heads = rest_heads;
-        samples = rest_samples;
-        negatives = rest_negatives;
-    }
-    pieces
-}
-
-/// What every piece of one epoch shares.
-struct Sweep<'a> {
-    edges: &'a Edges,
-    per_negative: &'a [f64],
-    others: &'a [[f32; 2]],
-    moves_tails: bool,
-    schedule: Schedule,
-    alpha: f32,
-    epoch: usize,
-}
-
-impl Sweep<'_> {
-    /// One epoch over one piece's edges, with a generator of its own (seed, epoch, piece).
-    fn run(&self, index: usize, piece: &mut Piece<'_>) {
-        let Schedule { a, b, gamma, .. } = self.schedule;
-        let (alpha, n) = (self.alpha, self.epoch as f64);
-        let vertices = self.others.len() as u64;
-        let mut random = SplitMix64::new(
-            self.schedule.seed
-                ^ ((self.epoch as u64) << 32 | index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
-        for local in 0..piece.next_sample.len() {
-            if piece.next_sample[local] > n {
+        let n = epoch as f64;
+        for i in 0..edges.head.len() {
+            if next_sample[i] > n {
                 continue;
             }
-            let i = piece.first_edge + local;
-            let j = self.edges.head[i] as usize;
-            let k = self.edges.tail[i] as usize;
-            let mut current = piece.heads[j - piece.first_head];
-            let start = piece.first_head;
-            let owned = piece.heads.len();
-            let own = |k: usize| k >= start && k - start < owned;
-            let other = if own(k) {
-                piece.heads[k - start]
-            } else {
-                self.others[k]
+            let j = edges.head[i] as usize;
+            let k = edges.tail[i] as usize;
+            let mut current = layout[j];
+            let other = match reference {
+                Some(r) => r[k],
+                None => layout[k],
             };
             let (dx, dy) = (current[0] - other[0], current[1] - other[1]);
             let distance = dx * dx + dy * dy;
@@ -269,27 +132,20 @@ impl Sweep<'_> {
             ];
             current[0] += gradient[0];
             current[1] += gradient[1];
-            if self.moves_tails && own(k) {
-                let tail = &mut piece.heads[k - start];
-                tail[0] -= gradient[0];
-                tail[1] -= gradient[1];
-            } else if self.moves_tails {
-                piece
-                    .tail_moves
-                    .push((k as u32, [-gradient[0], -gradient[1]]));
+            if reference.is_none() {
+                layout[k][0] -= gradient[0];
+                layout[k][1] -= gradient[1];
             }
-            piece.next_sample[local] += self.edges.epochs_per_sample[i];
-            let negatives =
-                ((n - piece.next_negative[local]) / self.per_negative[i]).max(0.0) as usize;
+            next_sample[i] += edges.epochs_per_sample[i];
+            let negatives = ((n - next_negative[i]) / per_negative[i]).max(0.0) as usize;
             for _ in 0..negatives {
                 let k = draw(&mut random, vertices);
-                if self.moves_tails && k == j {
+                if reference.is_none() && k == j {
                     continue;
                 }
-                let other = if self.moves_tails && own(k) {
-                    piece.heads[k - start]
-                } else {
-                    self.others[k]
+                let other = match reference {
+                    Some(r) => r[k],
+                    None => layout[k],
                 };
                 let (dx, dy) = (current[0] - other[0], current[1] - other[1]);
                 let distance = dx * dx + dy * dy;
@@ -300,10 +156,13 @@ impl Sweep<'_> {
                     current[1] += clip(coefficient * dy) * alpha;
                 }
             }
-            piece.next_negative[local] += negatives as f64 * self.per_negative[i];
-            piece.heads[j - piece.first_head] = current;
+            next_negative[i] += negatives as f64 * per_negative[i];
+            layout[j] = current;
         }
+        alpha = (schedule.initial_alpha * (1.0 - n / schedule.epochs as f64)) as f32;
+        after_epoch(epoch + 1, layout)?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -69,6 +69,11 @@ impl Embedding {
         }
     }
 
+    /// The embedding a map slot makes, if it makes one.
+    pub fn of_slot(slot: Slot) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.slot() == slot)
+    }
+
     /// The job slot that places the dropped image on it.
     pub fn placement_slot(self) -> Slot {
         match self {

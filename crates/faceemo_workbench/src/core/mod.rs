@@ -1152,21 +1152,17 @@ impl Workbench {
 
     /// Puts the state a stopped job leaves back in order.
     fn on_stopped(&mut self, slot: Slot) {
+        if let Some(embedding) = Embedding::of_slot(slot) {
+            *self.map.embedding_mut(embedding) = EmbeddingState::default();
+            if self.map.method == embedding.method() {
+                self.map.method = MapMethod::Pca;
+                self.map.request_fit(true);
+                self.map.restyle();
+            }
+            return;
+        }
         match slot {
             Slot::Projection => self.map.pca_stopped = Some("cancelled".to_owned()),
-            Slot::Tsne | Slot::Umap => {
-                let embedding = if slot == Slot::Tsne {
-                    Embedding::Tsne
-                } else {
-                    Embedding::Umap
-                };
-                *self.map.embedding_mut(embedding) = EmbeddingState::default();
-                if self.map.method == embedding.method() {
-                    self.map.method = MapMethod::Pca;
-                    self.map.request_fit(true);
-                    self.map.restyle();
-                }
-            }
             Slot::Inversion
                 if self
                     .lab
