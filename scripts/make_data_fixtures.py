@@ -8,7 +8,8 @@ identically.
 
 - release/            a tiny valid release: four splits + metadata + summary
 - variants/           one split stored every way numpy can store it
-- broken/             one broken input per failure the reader must report
+- broken/             one broken input per failure the reader must report, and the
+                      hostile ones of issue 13 (`--hostile` rewrites only those)
 """
 import io
 import os
@@ -122,12 +123,64 @@ def write_broken(folder):
     open(os.path.join(folder, "empty.csv"), "w").close()
 
 
+def write_hostile(folder):
+    """Inputs made by a hostile or careless hand (issue 13); `--hostile` writes only these."""
+    os.makedirs(folder, exist_ok=True)
+    f, l, p = reference()
+    header = "sample_id,Dataset,Emotion,Split,valid_image\n"
+    with open(os.path.join(folder, "header_only.csv"), "w") as out:
+        out.write(header)
+    # Windows line ends and a quoted field holding a newline and a comma.
+    with open(os.path.join(folder, "crlf_quoted.csv"), "wb") as out:
+        out.write(header.replace("\n", "\r\n").encode()
+                  + b'a,"RAF-DB\r\n(second line), more",happy,train,True\r\n'
+                  + b"b,FER2013,sad,train,True\r\n")
+    # Object arrays are pickles: numpy writes them, the reader must refuse them.
+    np.savez(os.path.join(folder, "object_dtype.npz"),
+             features=np.array([[1.0, "x"]] * ROWS, dtype=object), logits=l, probs=p)
+    # Two members of the same name: which one is meant cannot be told.
+    npy = {}
+    for name, array in (("features", f), ("logits", l), ("probs", p)):
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        npy[name] = buffer.getvalue()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(os.path.join(folder, "duplicate_members.npz"), "w") as z:
+            z.writestr("features.npy", npy["features"])
+            z.writestr("features.npy", npy["features"])
+            z.writestr("logits.npy", npy["logits"])
+            z.writestr("probs.npy", npy["probs"])
+    # An encrypted member: the general-purpose flag's bit 0 set in both headers (Python
+    # cannot write ZipCrypto; the reader must refuse the flag, not the cipher).
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as z:
+        for name, data in npy.items():
+            z.writestr(f"{name}.npy", data)
+    data = bytearray(plain.getvalue())
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flag_offset] |= 1
+            at = data.find(signature, at + 4)
+    with open(os.path.join(folder, "encrypted.npz"), "wb") as out:
+        out.write(bytes(data))
+    np.savez(os.path.join(folder, "wrong_length_ids.npz"), features=f, logits=l, probs=p,
+             sample_ids=np.array([f"id_{i}" for i in range(ROWS - 1)]))
+
+
 def main():
+    import sys
+    if sys.argv[1:] == ["--hostile"]:
+        write_hostile(os.path.join(ROOT, "broken"))
+        return
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
     write_release(os.path.join(ROOT, "release"))
     write_variants(os.path.join(ROOT, "variants"))
     write_broken(os.path.join(ROOT, "broken"))
+    write_hostile(os.path.join(ROOT, "broken"))
     print(f"fixtures written to {os.path.normpath(ROOT)}")
 
 

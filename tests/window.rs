@@ -3,6 +3,8 @@
 //! and reset the view, drop a face, reconstruct it (and stop it), open a recent source, and
 //! survive a broken file and a panicking job.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -1014,4 +1016,52 @@ fn the_stop_at_cosine_box_sets_where_reconstructions_stop() {
     harness.get_by_label("Stop at cosine").click();
     harness.run_steps(2);
     assert_eq!(harness.state().core().settings().until_cosine, None);
+}
+
+#[test]
+fn each_hostile_file_gets_one_message_in_the_window_with_the_clis_text() {
+    let mut harness = demo_with_model();
+    let rows = harness
+        .state()
+        .core()
+        .release()
+        .expect("release")
+        .total_rows();
+    let cache = tempfile::tempdir().expect("tempdir");
+    for name in [
+        "object_dtype.npz",
+        "duplicate_members.npz",
+        "encrypted.npz",
+        "wrong_length_ids.npz",
+    ] {
+        let path = fixtures().join("data/broken").join(name);
+        let output = common::run(common::faceemo(cache.path()).arg("info").arg(&path));
+        assert!(!output.status.success(), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: one line on stderr: {stderr}");
+        let cli_text = lines[0].trim_start_matches("error: ");
+        assert!(cli_text.contains(name), "{cli_text}");
+
+        let before = harness.state().messages().len();
+        drop_file(&mut harness, path);
+        wait_for(&mut harness, name, |app| {
+            app.messages().len() > before && !app.is_busy()
+        });
+        let messages = harness.state().messages().join("\n");
+        assert!(
+            messages.contains(cli_text),
+            "{name}: the window says\n{messages}\nthe CLI says\n{cli_text}"
+        );
+        assert_eq!(
+            harness
+                .state()
+                .core()
+                .release()
+                .expect("still open")
+                .total_rows(),
+            rows,
+            "{name}: the open release is kept"
+        );
+    }
 }

@@ -45,6 +45,19 @@ pub enum DataError {
         /// The members that are there.
         found: String,
     },
+    /// The archive holds two members of one name.
+    #[error(
+        "{path:?} lists {declared} members but only {distinct} distinct names: a member is in it twice, \
+         and which one is meant cannot be told"
+    )]
+    DuplicateMembers {
+        /// The file.
+        path: PathBuf,
+        /// Entries its directory declares.
+        declared: usize,
+        /// Distinct names among them.
+        distinct: usize,
+    },
     /// A member is not a `.npy` array, or its header is malformed.
     #[error("array {array:?} is not a valid .npy member ({reason}) in {path:?}")]
     NotNpy {

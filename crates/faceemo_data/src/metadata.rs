@@ -119,6 +119,12 @@ pub fn read_metadata(reader: impl Read, path: &Path) -> Result<MetadataTable, Da
             line,
         });
     }
+    if table.rows.is_empty() {
+        return Err(csv_error(
+            2,
+            "the header is there but no rows follow".to_owned(),
+        ));
+    }
     Ok(table)
 }
 

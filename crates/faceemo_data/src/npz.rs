@@ -136,11 +136,23 @@ pub fn read_split_arrays<R: Read + Seek>(
     };
     // What the file really holds bounds what any member may claim.
     let length = reader.seek(SeekFrom::End(0)).map_err(io_error)?;
+    let declared_entries = declared_entry_count(&mut reader, length).map_err(io_error)?;
     reader.rewind().map_err(io_error)?;
     let mut zip = ZipArchive::new(reader).map_err(|source| DataError::NotZip {
         path: path.to_owned(),
         source,
     })?;
+    // Two members of one name: which one is meant cannot be told, so neither is read. The
+    // zip reader keeps one entry per name, so the directory's own count tells.
+    if let Some(declared) = declared_entries
+        && declared != zip.len()
+    {
+        return Err(DataError::DuplicateMembers {
+            path: path.to_owned(),
+            declared,
+            distinct: zip.len(),
+        });
+    }
     let mut archive = Archive {
         zip: &mut zip,
         path,
@@ -190,6 +202,28 @@ pub fn read_split_arrays<R: Read + Seek>(
         sample_ids,
         notes: archive.notes,
     })
+}
+
+/// The entry count the end-of-central-directory record declares (`None` without one, or
+/// for zip64 archives, whose count lives elsewhere).
+fn declared_entry_count<R: Read + Seek>(
+    reader: &mut R,
+    length: u64,
+) -> std::io::Result<Option<usize>> {
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let tail = length.min(22 + 65_535);
+    reader.seek(SeekFrom::Start(length - tail))?;
+    let mut bytes = Vec::with_capacity(tail as usize);
+    reader.take(tail).read_to_end(&mut bytes)?;
+    let Some(at) = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .filter(|at| at + 22 <= bytes.len())
+    else {
+        return Ok(None);
+    };
+    let total = u16::from_le_bytes([bytes[at + 10], bytes[at + 11]]);
+    Ok((total != u16::MAX).then_some(usize::from(total)))
 }
 
 fn describe_counts(counts: &[(&str, usize)]) -> String {

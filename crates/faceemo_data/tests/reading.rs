@@ -347,6 +347,51 @@ mod broken_inputs {
     }
 
     #[test]
+    fn object_arrays_are_pickles_and_are_refused() {
+        let message = npz_error("object_dtype.npz");
+        assert!(message.contains("'|O'"), "{message}");
+    }
+
+    #[test]
+    fn two_members_of_one_name_are_refused() {
+        let message = npz_error("duplicate_members.npz");
+        assert!(message.contains("is in it twice"), "{message}");
+    }
+
+    #[test]
+    fn an_encrypted_member_is_refused() {
+        let message = npz_error("encrypted.npz");
+        assert!(message.contains("encrypted"), "{message}");
+    }
+
+    #[test]
+    fn sample_ids_of_another_length_are_refused() {
+        let message = npz_error("wrong_length_ids.npz");
+        assert!(
+            message.contains("features: 6") && message.contains("sample ids: 5"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_csv_with_only_its_header_has_no_rows() {
+        let message = csv_error("header_only.csv");
+        assert!(message.contains("no rows"), "{message}");
+    }
+
+    #[test]
+    fn windows_line_ends_and_quoted_newlines_are_read() {
+        let table = read_metadata_file(&broken("crlf_quoted.csv")).expect("a valid CSV");
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(&*table.rows[0].dataset, "RAF-DB\r\n(second line), more");
+        assert_eq!(&*table.rows[1].dataset, "FER2013");
+        assert_eq!(
+            &*table.rows[1].split, "train",
+            "no \\r left on the last field's row"
+        );
+    }
+
+    #[test]
     fn a_broken_split_in_a_folder_fails_the_load_naming_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         for name in [

@@ -2,16 +2,23 @@
 //!
 //! The cache layout is the one `huggingface_hub` writes
 //! (`<cache>/datasets--owner--name/{refs,blobs,snapshots}`), so a release that Python
-//! already downloaded is found without any network access. Downloads go through the
-//! `hf-hub` crate: resumable (`.part` files), retried, with progress reports, and
+//! already downloaded is found without any network access. Downloads go through a small
+//! client of our own on `ureq` (`http.rs`, `download.rs`): resumable (`.part` files),
+//! retried, checked against the hub's sizes and hashes, with progress reports, and
 //! pointed at `HF_ENDPOINT` when that is set.
 
 mod cache;
 mod download;
+mod http;
+mod listing;
 mod settings;
 
 pub use cache::{cached_snapshot, find_files_in_snapshot};
 pub use download::{download_repo_files, download_selected_files};
+pub use http::{HttpError, MAX_REDIRECTS};
+pub use listing::{
+    BlobId, ListedFile, MAX_LISTING_BYTES, RepoListing, is_plain_relative, parse_listing,
+};
 pub use settings::HubSettings;
 
 use std::path::PathBuf;
@@ -70,14 +77,6 @@ impl HubRepo {
         };
         format!("{prefix}--{}", self.id.replace('/', "--"))
     }
-
-    fn to_hf_hub(&self) -> hf_hub::Repo {
-        let kind = match self.kind {
-            RepoKind::Dataset => hf_hub::RepoType::Dataset,
-            RepoKind::Model => hf_hub::RepoType::Model,
-        };
-        hf_hub::Repo::with_revision(self.id.clone(), kind, self.revision.clone())
-    }
 }
 
 impl std::fmt::Display for HubRepo {
@@ -103,7 +102,10 @@ pub enum HubError {
     #[error("no Hugging Face cache folder: set HF_HUB_CACHE or HF_HOME")]
     NoCacheDir,
     /// The hub (or the server at `HF_ENDPOINT`) refused or failed a request.
-    #[error("downloading {file:?} of {repo} from {endpoint} failed")]
+    #[error(
+        "downloading {} of {repo} from {endpoint} failed",
+        if file.is_empty() { "the file list" } else { file.as_str() }
+    )]
     Request {
         /// The repository.
         repo: HubRepo,
@@ -111,9 +113,36 @@ pub enum HubError {
         file: String,
         /// The endpoint in use.
         endpoint: String,
-        /// What `hf-hub` reported.
+        /// What went wrong with the request.
         #[source]
-        source: Box<hf_hub::api::sync::ApiError>,
+        source: Box<HttpError>,
+    },
+    /// The hub's listing of the repository cannot be used.
+    #[error("the hub's file list of {repo} cannot be used: {reason}")]
+    Listing {
+        /// The repository.
+        repo: HubRepo,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A file's bytes do not match the size or hash the hub lists; they are not kept.
+    #[error("{file} of {repo} does not match the hub's listing ({reason}): not kept")]
+    Integrity {
+        /// The file in the repository.
+        file: String,
+        /// The repository.
+        repo: HubRepo,
+        /// What differs.
+        reason: String,
+    },
+    /// Writing into the cache failed.
+    #[error("cannot write to the Hugging Face cache at {path:?}")]
+    CacheWrite {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
     },
     /// The repository lists none of the files that were asked for.
     #[error("{repo} has none of the expected files ({expected})")]
@@ -122,14 +151,6 @@ pub enum HubError {
         repo: HubRepo,
         /// A human-readable description of what was looked for.
         expected: String,
-    },
-    /// The hub listed a file name that would land outside the snapshot folder.
-    #[error("{repo} lists a file named {name:?}, which is not a plain relative path: refused")]
-    UnsafeFileName {
-        /// The repository.
-        repo: HubRepo,
-        /// The name as listed (shortened).
-        name: String,
     },
     /// The caller cancelled the download.
     #[error("download of {repo} cancelled")]

@@ -77,11 +77,12 @@ const MAX_LAYERS: usize = 256;
 impl VitConfig {
     /// Reads and checks a `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let config: Self = serde_json::from_str(&text).map_err(|e| ModelError::Config {
+        Self::from_json(&read_config_text(path)?, path)
+    }
+
+    /// Parses and checks the text of a `config.json`; `path` names it in errors.
+    pub fn from_json(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let config: Self = serde_json::from_str(text).map_err(|e| ModelError::Config {
             path: path.to_owned(),
             reason: format!("invalid JSON: {e}"),
         })?;
@@ -330,24 +331,33 @@ impl PreprocessorConfig {
 
     /// Reads `preprocessor_config.json`; missing keys take `ViTImageProcessor`'s defaults.
     pub fn from_file(path: &Path, image_size: usize) -> Result<Self, ModelError> {
+        Self::from_json(&read_config_text(path)?, path, image_size)
+    }
+
+    /// Parses the text of a `preprocessor_config.json`; `path` names it in errors.
+    pub fn from_json(text: &str, path: &Path, image_size: usize) -> Result<Self, ModelError> {
         let config_error = |reason: String| ModelError::Config {
             path: path.to_owned(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
         let raw: RawPreprocessorConfig =
-            serde_json::from_str(&text).map_err(|e| config_error(format!("invalid JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|e| config_error(format!("invalid JSON: {e}")))?;
         let defaults = Self::vit_defaults(image_size);
         let (width, height) = match &raw.size {
             None => (defaults.width, defaults.height),
             Some(size) => {
-                let side = |key: &str| size.get(key).and_then(serde_json::Value::as_u64);
-                match (side("width"), side("height"), size.as_u64()) {
-                    (Some(w), Some(h), _) => (w as u32, h as u32),
-                    (_, _, Some(s)) => (s as u32, s as u32),
+                let side = |value: Option<&serde_json::Value>| {
+                    value
+                        .and_then(serde_json::Value::as_u64)
+                        .and_then(|side| u32::try_from(side).ok())
+                };
+                match (
+                    side(size.get("width")),
+                    side(size.get("height")),
+                    side(Some(size)),
+                ) {
+                    (Some(w), Some(h), _) => (w, h),
+                    (_, _, Some(s)) => (s, s),
                     _ => {
                         return Err(config_error(format!(
                             "size {size} is not {{\"height\", \"width\"}}"
@@ -386,6 +396,49 @@ impl PreprocessorConfig {
             image_std,
         })
     }
+}
+
+impl PreprocessorConfig {
+    /// Checks that images come out at the size the model takes (`path` names the file).
+    pub fn fits(&self, image_size: usize, path: &Path) -> Result<(), ModelError> {
+        if self.width as usize == image_size && self.height as usize == image_size {
+            return Ok(());
+        }
+        Err(ModelError::Config {
+            path: path.to_owned(),
+            reason: format!(
+                "resizes to {}x{} but the model takes {image_size}x{image_size}",
+                self.width, self.height
+            ),
+        })
+    }
+}
+
+/// The largest configuration file read (transformers' are a few kilobytes).
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
+/// The text of a configuration file, refused unread past [`MAX_CONFIG_BYTES`].
+fn read_config_text(path: &Path) -> Result<String, ModelError> {
+    use std::io::Read as _;
+    let io_error = |source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ModelError::Config {
+            path: path.to_owned(),
+            reason: format!("larger than {MAX_CONFIG_BYTES} bytes: not a model configuration"),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| ModelError::Config {
+        path: path.to_owned(),
+        reason: "not UTF-8 text".to_owned(),
+    })
 }
 
 #[cfg(test)]

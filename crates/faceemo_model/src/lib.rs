@@ -19,8 +19,8 @@ pub use config::{Activation, PreprocessorConfig, Resample, VitConfig};
 pub use error::ModelError;
 pub use model::{DEFAULT_BATCH_SIZE, EmotionModel, Prediction, argmax, softmax};
 pub use preprocess::{
-    decode_rgb_image, image_from_pixel_values, load_rgb_image, pixel_value_range, pixel_values,
-    resize_like_pillow,
+    MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, decode_rgb_image, image_from_pixel_values, load_rgb_image,
+    pixel_value_range, pixel_values, resize_like_pillow,
 };
 pub use source::{FACEEMO_MODEL_ID, is_model_folder, open_model, resolve_model};
 pub use vit::{VitForImageClassification, VitOutputs};

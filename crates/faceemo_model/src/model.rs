@@ -59,17 +59,7 @@ impl EmotionModel {
         } else {
             PreprocessorConfig::vit_defaults(config.image_size)
         };
-        if preprocessor.width as usize != config.image_size
-            || preprocessor.height as usize != config.image_size
-        {
-            return Err(ModelError::Config {
-                path: preprocessor_path,
-                reason: format!(
-                    "resizes to {}x{} but the model takes {}x{}",
-                    preprocessor.width, preprocessor.height, config.image_size, config.image_size
-                ),
-            });
-        }
+        preprocessor.fits(config.image_size, &preprocessor_path)?;
         let mut network = VitForImageClassification::new(&config, labels.len(), &backend.device);
         load_weights(&mut network, &weights_file(folder)?)?;
         Ok(Self {

@@ -85,7 +85,7 @@ impl MapCache {
             return None;
         }
         let kl_divergence = f64::from_le_bytes(bytes[20..28].try_into().ok()?);
-        let layout = bytes[header..]
+        let layout: Vec<[f32; 2]> = bytes[header..]
             .chunks_exact(8)
             .map(|pair| {
                 let x = f32::from_le_bytes([pair[0], pair[1], pair[2], pair[3]]);
@@ -93,6 +93,10 @@ impl MapCache {
                 [x, y]
             })
             .collect();
+        // A map this crate stored is finite; anything else is damage, not a layout.
+        if !layout.iter().flatten().all(|v| v.is_finite()) {
+            return None;
+        }
         Some(CachedMap {
             layout,
             kl_divergence,
@@ -188,6 +192,11 @@ mod tests {
         let mut other_version = bytes.clone();
         other_version[8] = 99;
         std::fs::write(&path, other_version).expect("write");
+        assert!(cache.load(&key, 2).is_none());
+        // A NaN where a coordinate was: damage, not a map to draw.
+        let mut not_finite = bytes;
+        not_finite[28..32].copy_from_slice(&f32::NAN.to_le_bytes());
+        std::fs::write(&path, not_finite).expect("write");
         assert!(cache.load(&key, 2).is_none());
     }
 }

@@ -18,6 +18,7 @@ use ndarray::ArrayView2;
 
 use crate::core::Embedding;
 use crate::points::{Colouring, MapPoints};
+use crate::work::error_text;
 
 /// Where every point of one map lies, with the grid its hit-tests use (built with it, off
 /// the UI thread). NaN positions are rows that are not on this map.
@@ -88,10 +89,10 @@ pub const NEIGHBOURS: usize = 10;
 pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, String> {
     let started = Instant::now();
     job.report("stacking features", 0, 0);
-    let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
-    job.check_cancelled().map_err(|e| e.to_string())?;
-    let (pca, coordinates) = pca_map(&matrix, 2, job).map_err(|e| e.to_string())?;
-    job.check_cancelled().map_err(|e| e.to_string())?;
+    let matrix = FeatureMatrix::of_release(release).map_err(|e| error_text(&e))?;
+    job.check_cancelled().map_err(|e| error_text(&e))?;
+    let (pca, coordinates) = pca_map(&matrix, 2, job).map_err(|e| error_text(&e))?;
+    job.check_cancelled().map_err(|e| error_text(&e))?;
     job.report("placing points", 0, 0);
     let positions: Vec<[f32; 2]> = coordinates
         .rows()
@@ -100,7 +101,7 @@ pub fn project(release: &Release, job: JobContext<'_>) -> Result<Projection, Str
         .collect();
     let layout = Arc::new(Layout::new(positions));
     let points = MapPoints::new(release);
-    job.check_cancelled().map_err(|e| e.to_string())?;
+    job.check_cancelled().map_err(|e| error_text(&e))?;
     let views: Vec<ArrayView2<'_, f32>> =
         release.splits.iter().map(|s| s.features.view()).collect();
     let index = CosineIndex::new(&views);
@@ -277,7 +278,7 @@ pub fn run_embedding(
     on_layout: &mut dyn FnMut(EmbeddingLayout),
 ) -> Result<EmbeddingReady, String> {
     let started = Instant::now();
-    let matrix = FeatureMatrix::of_release(release).map_err(|e| e.to_string())?;
+    let matrix = FeatureMatrix::of_release(release).map_err(|e| error_text(&e))?;
     let data = matrix.finite_rows();
     let scatter = |embedded: &[[f32; 2]]| -> Arc<Layout> {
         let mut positions = vec![[f32::NAN; 2]; matrix.rows()];
@@ -307,7 +308,7 @@ pub fn run_embedding(
                 },
                 &mut cache_error,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| error_text(&e))?;
             (EmbeddingMap::Tsne(result.map), result.from_cache)
         }
         Embedding::Umap => {
@@ -326,7 +327,7 @@ pub fn run_embedding(
                 },
                 &mut cache_error,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| error_text(&e))?;
             (EmbeddingMap::Umap(result.map), result.from_cache)
         }
     };

@@ -11,6 +11,7 @@ use faceemo_shift::{Comparison, ShiftData, ShiftReport, ShiftSettings, shift_rep
 
 use crate::output::{write_atomically, write_csv_atomically};
 use crate::points::PointSource;
+use crate::work::error_text;
 
 /// A side of the comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,8 +145,8 @@ fn groups_of(data: &ShiftData) -> Vec<(String, Arc<Vec<usize>>)> {
 
 /// Measures a release for the lab (on a worker).
 pub fn measure(release: &Release, job: JobContext<'_>) -> Result<MeasuredShift, String> {
-    let data = ShiftData::from_release(release).map_err(|e| e.to_string())?;
-    let report = shift_report(&data, &ShiftSettings::default(), job).map_err(|e| e.to_string())?;
+    let data = ShiftData::from_release(release).map_err(|e| error_text(&e))?;
+    let report = shift_report(&data, &ShiftSettings::default(), job).map_err(|e| error_text(&e))?;
     let mut lab_row: Vec<Vec<Option<u32>>> = release
         .splits
         .iter()

@@ -378,6 +378,19 @@ pub fn run(work: Work, job: JobContext<'_>, partial: &mut dyn FnMut(Partial)) ->
     finish(result, job)
 }
 
+/// An error and its causes as one line, `cause: its cause: …`: the text the CLI prints
+/// (`anyhow`'s `{:#}`), so a file gets the same message in the window and on the terminal.
+pub(crate) fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
 /// A result as an outcome: an error after the job was cancelled is the cancellation.
 pub fn finish(result: Result<Output, String>, job: JobContext<'_>) -> Outcome {
     match result {
@@ -456,15 +469,19 @@ fn load_release(
         ReleaseSource::Files { files, sources } => (files, sources),
         ReleaseSource::Paths(paths) => {
             let files = ReleaseFiles::from_paths(&paths).map_err(|e| {
-                format!("cannot open {}: {e}", crate::paths::describe_paths(&paths))
+                format!(
+                    "cannot open {}: {}",
+                    crate::paths::describe_paths(&paths),
+                    error_text(&e)
+                )
             })?;
             (files, paths)
         }
         ReleaseSource::Demo => return Ok(demo_release()),
         ReleaseSource::Download => {
-            let settings = HubSettings::from_env().map_err(|e| e.to_string())?;
+            let settings = HubSettings::from_env().map_err(|e| error_text(&e))?;
             let files = faceemo_data::download_release(&settings, job)
-                .map_err(|e| format!("download failed: {e}"))?;
+                .map_err(|e| format!("download failed: {}", error_text(&e)))?;
             let sources = files.files_to_read().cloned().collect();
             (files, sources)
         }
@@ -486,7 +503,7 @@ fn load_release(
             }
         }
     };
-    let release = faceemo_data::load_release(&files, labels, job).map_err(|e| e.to_string())?;
+    let release = faceemo_data::load_release(&files, labels, job).map_err(|e| error_text(&e))?;
     Ok(Output::Release(LoadedRelease {
         release: Arc::new(release),
         sources,
@@ -515,7 +532,7 @@ fn compare(
     }
     faceemo_shift::compare_selections(data, &rows_a, &rows_b, &ShiftSettings::default(), job)
         .map(|(comparison, _)| Output::Comparison(Box::new(comparison)))
-        .map_err(|e| e.to_string())
+        .map_err(|e| error_text(&e))
 }
 
 fn draw_axes(release: &Release, x: &AxisSpec, y: &AxisSpec) -> Result<Output, String> {
@@ -581,7 +598,7 @@ impl ModelWorker {
         only_if_cached: bool,
         job: JobContext<'_>,
     ) -> Result<Output, String> {
-        let settings = HubSettings::from_env().map_err(|e| e.to_string())?;
+        let settings = HubSettings::from_env().map_err(|e| error_text(&e))?;
         if only_if_cached {
             let repo = faceemo_hub::HubRepo::model(&spec);
             if faceemo_hub::cached_snapshot(&settings, &repo).is_none() {
@@ -591,7 +608,7 @@ impl ModelWorker {
         let model = faceemo_model::open_model(&spec, backend, &settings, job)
             .map_err(|e| format!("cannot load the model {spec:?}: {e}"))?;
         // Asked to stop (or superseded) while loading: keep the model this worker had.
-        job.check_cancelled().map_err(|e| e.to_string())?;
+        job.check_cancelled().map_err(|e| error_text(&e))?;
         let info = ModelInfo {
             spec,
             folder: model.folder.clone(),
@@ -608,7 +625,7 @@ impl ModelWorker {
 }
 
 fn predict_file(model: &EmotionModel, path: &std::path::Path) -> Result<PredictedImage, String> {
-    let image = faceemo_model::load_rgb_image(path).map_err(|e| e.to_string())?;
+    let image = faceemo_model::load_rgb_image(path).map_err(|e| error_text(&e))?;
     let prediction = model
         .predict(std::slice::from_ref(&image))
         .pop()
@@ -642,7 +659,7 @@ fn run_inversion(
             (Target::from_prediction(&prediction), Some(image))
         }
         InversionTarget::Features(cls) => (
-            Target::from_features(model, cls).map_err(|e| e.to_string())?,
+            Target::from_features(model, cls).map_err(|e| error_text(&e))?,
             None,
         ),
     };
@@ -652,7 +669,7 @@ fn run_inversion(
             update.preview.map(|p| Arc::new(p.clone())),
         ));
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| error_text(&e))?;
     let pixels = original.map(|original| {
         compare_with_original(&original, &reconstruction.image, &model.preprocessor)
     });
