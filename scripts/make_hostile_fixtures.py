@@ -4,6 +4,7 @@
 
 - tests/fixtures/images/gray16.png     a 16-bit grayscale PNG (decoded to 8-bit RGB)
 - tests/fixtures/images/cmyk.jpg       a CMYK JPEG (decoded to RGB)
+(tests/fixtures/images/jpeg_bomb.jpg is not written here: the image_decode fuzz target found it)
 - tests/fixtures/models/hostile_pickle a tiny32 config with a `pytorch_model.bin` whose
                                        pickle REDUCEs os.system: it must be refused and
                                        nothing executed (it would create PICKLE_MARKER).

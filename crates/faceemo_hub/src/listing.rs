@@ -70,7 +70,13 @@ struct RawLfs {
 /// path, every blob id hex of its hash's length. The reason quotes hostile text briefly.
 pub fn parse_listing(body: &[u8]) -> Result<RepoListing, String> {
     let raw: RawListing =
-        serde_json::from_slice(body).map_err(|e| format!("not a listing the hub sends: {e}"))?;
+        // serde's messages quote the offending value whole: keep them short.
+        serde_json::from_slice(body).map_err(|e| {
+            format!(
+                "not a listing the hub sends: {}",
+                excerpt(&e.to_string())
+            )
+        })?;
     if !is_hex_of_length(&raw.sha, 40) {
         return Err(format!(
             "the revision's commit {:?} is not a 40-digit hash",
@@ -142,7 +148,7 @@ pub(crate) fn is_hex_of_length(text: &str, length: usize) -> bool {
 
 /// At most 80 characters of text from the network, for a message.
 pub(crate) fn excerpt(text: &str) -> String {
-    const MAX: usize = 80;
+    const MAX: usize = 160;
     if text.chars().count() <= MAX {
         return text.to_owned();
     }
@@ -224,6 +230,17 @@ mod tests {
         let body = format!(r#"{{"sha":"{COMMIT}","siblings":[{{"rfilename":"{name}"}}]}}"#);
         let error = parse_listing(body.as_bytes()).expect_err("refused");
         assert!(error.len() < 300, "{} bytes", error.len());
+    }
+
+    #[test]
+    fn a_long_value_of_the_wrong_type_is_quoted_briefly() {
+        // Found by the hub_listing fuzz target: serde quoted the whole string back.
+        let body = format!(r#"{{"sha":"{}","siblings":[]}}"#, "7".repeat(5000));
+        let error = parse_listing(body.as_bytes()).expect_err("refused");
+        assert!(error.len() < 300, "{} bytes", error.len());
+        let body = format!(r#"{{"siblings":"{}"}}"#, "a".repeat(5000));
+        let error = parse_listing(body.as_bytes()).expect_err("refused");
+        assert!(error.len() < 300, "{} bytes: {error}", error.len());
     }
 
     #[test]

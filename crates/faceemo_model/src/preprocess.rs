@@ -20,7 +20,8 @@ pub fn load_rgb_image(path: &Path) -> Result<RgbImage, ModelError> {
         path: path.to_owned(),
         reason: format!("cannot open: {e}"),
     })?;
-    decode(reader, path)
+    let length = std::fs::metadata(path).map_or(0, |m| m.len());
+    decode(reader, path, length)
 }
 
 /// Decodes an image held in memory (e.g. dropped bytes) as 8-bit RGB, orientation applied;
@@ -29,6 +30,7 @@ pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError
     decode(
         ImageReader::new(std::io::Cursor::new(bytes)),
         Path::new(name),
+        bytes.len() as u64,
     )
 }
 
@@ -37,10 +39,18 @@ pub fn decode_rgb_image(bytes: &[u8], name: &str) -> Result<RgbImage, ModelError
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// The most memory one decode may allocate.
 pub const MAX_IMAGE_BYTES: u64 = 1 << 30;
+/// Pixels any image may have, whatever its file's size (4096 x 4096).
+pub const FREE_PIXELS: u64 = 1 << 24;
+/// Past [`FREE_PIXELS`], the most pixels a byte of the file may stand for. Real photos
+/// hold far fewer (a flat 48-megapixel PNG, deflate's best case, ~350 a byte); a file
+/// that claims more is a decoding bomb: a 612-byte JPEG found by fuzzing declares
+/// 6144 x 10240 pixels.
+pub const MAX_PIXELS_PER_FILE_BYTE: u64 = 1000;
 
 fn decode<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
     path: &Path,
+    file_bytes: u64,
 ) -> Result<RgbImage, ModelError> {
     let bad_image = |reason: String| ModelError::Image {
         path: path.to_owned(),
@@ -57,6 +67,14 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
     let mut decoder = reader
         .into_decoder()
         .map_err(|e| bad_image(format!("not a readable image: {e}")))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > FREE_PIXELS.max(file_bytes.saturating_mul(MAX_PIXELS_PER_FILE_BYTE)) {
+        return Err(bad_image(format!(
+            "declares {width} x {height} pixels from only {file_bytes} bytes: a decoding bomb, \
+             not a photo"
+        )));
+    }
     let orientation = decoder.orientation().ok();
     let mut image = DynamicImage::from_decoder(decoder)
         .map_err(|e| bad_image(format!("cannot decode: {e}")))?;

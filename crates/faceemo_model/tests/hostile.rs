@@ -44,6 +44,19 @@ fn an_image_past_the_side_limit_is_refused_before_it_is_decoded() {
 }
 
 #[test]
+fn a_tiny_file_declaring_a_huge_image_is_refused_before_it_is_decoded() {
+    // Found by the image_decode fuzz target: 612 bytes of JPEG declaring 6144 x 10240.
+    let path = fixtures().join("images/jpeg_bomb.jpg");
+    let message = load_rgb_image(&path).expect_err("a bomb").to_string();
+    assert!(
+        message.contains("jpeg_bomb.jpg") && message.contains("decoding bomb"),
+        "{message}"
+    );
+    let bytes = std::fs::read(&path).expect("read");
+    assert!(decode_rgb_image(&bytes, "dropped.jpg").is_err());
+}
+
+#[test]
 fn a_pickle_that_would_run_a_command_is_refused_and_runs_nothing() {
     let marker = Path::new("/tmp/faceemo_hostile_pickle_ran");
     std::fs::remove_file(marker).ok();
