@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let stamp = |update: ProgressUpdate| {
-        if update.done == 0 {
+        if update.done == 0 || (update.done == 1 && update.stage.contains("optimising")) {
             println!(
                 "  {:>6.2} s  {}",
                 started.elapsed().as_secs_f64(),

@@ -11,7 +11,8 @@ impl SplitMix64 {
         Self(seed)
     }
 
-    /// The next 64 random bits.
+    /// The next 64 random bits (inlined: it sits in the inner loops of the layouts).
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -21,6 +22,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[0, 1)`.
+    #[inline]
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
