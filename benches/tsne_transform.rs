@@ -1,5 +1,6 @@
 //! Placing new points into a finished t-SNE map (openTSNE's `transform` recipe): seconds to
-//! place 1 and 100 held-out rows into the map of all other rows of a release folder.
+//! place 1 and 100 held-out rows into the map of all other rows of a release folder. Also
+//! prints when each stage of the map's fit begins (progress reports with time stamps).
 //!
 //! `tsne_transform RELEASE_DIR`
 
@@ -7,11 +8,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
-use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext};
+use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate};
 use faceemo_projection::{TsneSettings, tsne};
 use ndarray::{Axis, s};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    faceemo::process::keep_freed_memory_for_reuse();
     let folder = PathBuf::from(
         std::env::args()
             .nth(1)
@@ -29,10 +31,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reference = all.slice(s![..all.nrows() - held_out, ..]);
     let new_rows = all.slice(s![all.nrows() - held_out.., ..]);
     let started = Instant::now();
+    let stamp = |update: ProgressUpdate| {
+        if update.done == 0 || update.done == 1 {
+            println!(
+                "  {:>6.2} s  {}",
+                started.elapsed().as_secs_f64(),
+                update.stage
+            );
+        }
+    };
     let map = tsne(
         reference,
         &TsneSettings::default(),
-        JobContext::new(&IgnoreProgress, &cancel),
+        JobContext::new(&stamp, &cancel),
         &mut |_| {},
     )?;
     println!(

@@ -46,7 +46,11 @@ pub(crate) fn conditional(neighbours: &Neighbours, perplexity: f64) -> Vec<f64> 
     probabilities
 }
 
-/// Writes `exp(−β·d)` normalised, with β bisected until the entropy is `ln(perplexity)`.
+/// Writes `exp(−β·d)` normalised, with β found (to 1e-8 in entropy) so that the entropy is
+/// `ln(perplexity)`: Newton steps on the entropy (`dH/dβ = −β·Var(d)`) from `β = 1 / mean d`,
+/// kept inside a bracket that shrinks every step, and bisection whenever a Newton step would
+/// leave it — a handful of passes over the neighbours where plain bisection from `β = 1`
+/// takes dozens.
 pub(crate) fn gaussian_with_perplexity(
     squared_distances: &[f32],
     perplexity: f64,
@@ -61,97 +65,133 @@ pub(crate) fn gaussian_with_perplexity(
         .iter()
         .map(|&d| f64::from(d - nearest))
         .collect();
-    let (mut beta, mut low, mut high) = (1.0f64, 0.0f64, f64::INFINITY);
+    #[allow(clippy::cast_precision_loss, reason = "a few hundred neighbours")]
+    let mean = shifted.iter().sum::<f64>() / shifted.len().max(1) as f64;
+    let mut beta = if mean > 0.0 && mean.is_finite() {
+        1.0 / mean
+    } else {
+        1.0
+    };
+    let (mut low, mut high) = (0.0f64, f64::INFINITY);
+    let mut total = 1.0;
     for _ in 0..200 {
-        let mut total = 0.0;
+        total = 0.0;
         let mut weighted = 0.0;
+        let mut weighted_square = 0.0;
         for (p, &d) in out.iter_mut().zip(&shifted) {
             *p = (-beta * d).exp();
             total += *p;
             weighted += *p * d;
+            weighted_square += *p * d * d;
         }
-        let entropy = total.ln() + beta * weighted / total;
-        for p in out.iter_mut() {
-            *p /= total;
-        }
-        if (entropy - target).abs() < 1e-8 {
+        let mean_d = weighted / total;
+        let entropy = total.ln() + beta * mean_d;
+        let gap = entropy - target;
+        if gap.abs() < 1e-8 {
             break;
         }
-        if entropy > target {
+        if gap > 0.0 {
             low = beta;
-            beta = if high.is_finite() {
-                f64::midpoint(beta, high)
-            } else {
-                beta * 2.0
-            };
         } else {
             high = beta;
-            beta = f64::midpoint(beta, low);
         }
+        let variance = (weighted_square / total - mean_d * mean_d).max(0.0);
+        let newton = beta + gap / (beta * variance);
+        beta = if newton > low && newton < high && newton.is_finite() {
+            newton
+        } else if high.is_finite() {
+            f64::midpoint(low, high)
+        } else {
+            beta * 2.0
+        };
+    }
+    for p in out.iter_mut() {
+        *p /= total;
     }
 }
 
-/// `P = (P_cond + P_condᵀ) / (2N)` in compressed rows.
+/// Rows per task when merging the symmetrised rows.
+const MERGE_ROWS: usize = 1024;
+
+/// `P = (P_cond + P_condᵀ) / (2N)` in compressed rows. The transpose is a counting sort of
+/// the neighbour slots by column; rows are merged in parallel pieces of [`MERGE_ROWS`],
+/// each into flat buffers (no allocation per row), then laid end to end.
 pub(crate) fn symmetrise(neighbours: &Neighbours, conditional: &[f64]) -> SparseAffinities {
     let k = neighbours.k;
     let rows = neighbours.indices.len().checked_div(k).unwrap_or(0);
-    // The transpose: for each column j, the (i, p(j|i)) pointing at it.
-    let mut incoming_counts = vec![0usize; rows + 1];
+    // The transpose: for each column j, the slots `i·k + s` of the neighbour lists naming it.
+    let mut incoming_starts = vec![0usize; rows + 1];
     for &j in &neighbours.indices {
-        incoming_counts[j as usize + 1] += 1;
+        incoming_starts[j as usize + 1] += 1;
     }
     for r in 0..rows {
-        incoming_counts[r + 1] += incoming_counts[r];
+        incoming_starts[r + 1] += incoming_starts[r];
     }
-    let mut fill = incoming_counts.clone();
-    let mut incoming = vec![(0u32, 0.0f64); neighbours.indices.len()];
-    for i in 0..rows {
-        let (columns, _) = neighbours.of(i);
-        for (slot, &j) in columns.iter().enumerate() {
-            incoming[fill[j as usize]] = (i as u32, conditional[i * k + slot]);
-            fill[j as usize] += 1;
-        }
+    let mut fill = incoming_starts.clone();
+    let mut incoming = vec![0usize; neighbours.indices.len()];
+    for (slot, &j) in neighbours.indices.iter().enumerate() {
+        incoming[fill[j as usize]] = slot;
+        fill[j as usize] += 1;
     }
+    drop(fill);
     let scale = 1.0 / (2.0 * rows.max(1) as f64);
-    let merged: Vec<Vec<(u32, f64)>> = (0..rows)
+    let pieces: Vec<(Vec<u32>, Vec<f64>, Vec<usize>)> = (0..rows.div_ceil(MERGE_ROWS))
         .into_par_iter()
-        .map(|i| {
-            let (columns, _) = neighbours.of(i);
-            let mut entries: Vec<(u32, f64)> = columns
-                .iter()
-                .enumerate()
-                .map(|(slot, &j)| (j, conditional[i * k + slot]))
-                .chain(
-                    incoming[incoming_counts[i]..incoming_counts[i + 1]]
+        .map(|piece| {
+            let first = piece * MERGE_ROWS;
+            let last = (first + MERGE_ROWS).min(rows);
+            let mut columns: Vec<u32> = Vec::with_capacity((last - first) * k * 3 / 2);
+            let mut values: Vec<f64> = Vec::with_capacity(columns.capacity());
+            let mut lengths = Vec::with_capacity(last - first);
+            let mut entries: Vec<(u32, f64)> = Vec::with_capacity(2 * k);
+            for i in first..last {
+                let (outgoing, _) = neighbours.of(i);
+                entries.clear();
+                entries.extend(
+                    outgoing
                         .iter()
-                        .copied(),
-                )
-                .collect();
-            entries.sort_unstable_by_key(|&(j, _)| j);
-            let mut row: Vec<(u32, f64)> = Vec::with_capacity(entries.len());
-            for (j, p) in entries {
-                match row.last_mut() {
-                    Some(last) if last.0 == j => last.1 += p,
-                    _ => row.push((j, p)),
+                        .enumerate()
+                        .map(|(slot, &j)| (j, conditional[i * k + slot])),
+                );
+                entries.extend(
+                    incoming[incoming_starts[i]..incoming_starts[i + 1]]
+                        .iter()
+                        .map(|&slot| ((slot / k) as u32, conditional[slot])),
+                );
+                entries.sort_unstable_by_key(|&(j, _)| j);
+                let row_start = columns.len();
+                for &(j, p) in &entries {
+                    if columns.len() > row_start && columns.last() == Some(&j) {
+                        if let Some(last) = values.last_mut() {
+                            *last += p;
+                        }
+                    } else {
+                        columns.push(j);
+                        values.push(p);
+                    }
                 }
+                for value in &mut values[row_start..] {
+                    *value *= scale;
+                }
+                lengths.push(columns.len() - row_start);
             }
-            for entry in &mut row {
-                entry.1 *= scale;
-            }
-            row
+            (columns, values, lengths)
         })
         .collect();
+    let entries = pieces.iter().map(|(columns, _, _)| columns.len()).sum();
     let mut affinities = SparseAffinities {
         offsets: Vec::with_capacity(rows + 1),
-        ..SparseAffinities::default()
+        columns: Vec::with_capacity(entries),
+        values: Vec::with_capacity(entries),
     };
     affinities.offsets.push(0);
-    for row in merged {
-        for (j, p) in row {
-            affinities.columns.push(j);
-            affinities.values.push(p);
+    for (columns, values, lengths) in pieces {
+        affinities.columns.extend_from_slice(&columns);
+        affinities.values.extend_from_slice(&values);
+        for length in lengths {
+            let end = affinities.offsets[affinities.offsets.len() - 1] + length;
+            affinities.offsets.push(end);
         }
-        affinities.offsets.push(affinities.columns.len());
     }
     affinities
 }

@@ -13,6 +13,7 @@
 //! places new points the way openTSNE's `transform` does ([`TsneMap::transform`]).
 
 mod affinity;
+mod attraction;
 mod repulsion;
 
 use faceemo_jobs::JobContext;
@@ -22,6 +23,7 @@ use rayon::prelude::*;
 use crate::ann::{AnnSettings, NeighbourGraph, NeighbourSearch, neighbours_of_all};
 use crate::pca::{Pca, PcaError};
 use affinity::{SparseAffinities, conditional, symmetrise};
+use attraction::Attraction;
 use repulsion::FftRepulsion;
 
 /// The knobs of a t-SNE run. The defaults are openTSNE's.
@@ -288,50 +290,24 @@ fn initial_layout(data: ArrayView2<'_, f32>) -> Result<Vec<[f64; 2]>, TsneError>
         .collect())
 }
 
-/// Attractive forces `Σ_j p_ij w_ij (y_i − y_j)`, and the KL term `Σ p_ij ln w_ij` when
-/// `with_kl` (the logarithms cost more than the forces).
-fn attractive_forces(
-    p: &SparseAffinities,
-    layout: &[[f64; 2]],
-    forces: &mut [[f64; 2]],
-    with_kl: bool,
-) -> f64 {
-    forces
-        .par_iter_mut()
-        .enumerate()
-        .map(|(i, force)| {
-            let (columns, values) = p.row(i);
-            let [x, y] = layout[i];
-            let mut sum = [0.0; 2];
-            let mut log_w = 0.0;
-            for (&j, &pij) in columns.iter().zip(values) {
-                let [xj, yj] = layout[j as usize];
-                let (dx, dy) = (x - xj, y - yj);
-                let w = 1.0 / (1.0 + dx * dx + dy * dy);
-                sum[0] += pij * w * dx;
-                sum[1] += pij * w * dy;
-                if with_kl {
-                    log_w += pij * w.ln();
-                }
-            }
-            *force = sum;
-            log_w
-        })
-        .collect::<Vec<f64>>()
-        .iter()
-        .sum()
-}
-
-fn kl_divergence(p: &SparseAffinities, sum_p_log_w: f64, z: f64) -> f64 {
-    // KL = Σ p ln p − Σ p ln w + ln Z (Σ p = 1).
-    let entropy_term: f64 = p
-        .values
+/// `Σ p ln p`, the part of the KL divergence that does not change with the layout (once,
+/// in order, so the KL divergence repeats to the last digit).
+fn entropy_term(p: &SparseAffinities) -> f64 {
+    p.values
         .iter()
         .filter(|&&v| v > 0.0)
         .map(|&v| v * v.ln())
-        .sum();
+        .sum()
+}
+
+fn kl_divergence(entropy_term: f64, sum_p_log_w: f64, z: f64) -> f64 {
+    // KL = Σ p ln p − Σ p ln w + ln Z (Σ p = 1).
     entropy_term - sum_p_log_w + z.ln()
 }
+
+/// Iterations between two evaluations of the KL divergence (and the last one), as
+/// openTSNE's default callback interval: its logarithms cost as much as the forces.
+const KL_EVERY: usize = 50;
 
 fn optimise(
     p: &SparseAffinities,
@@ -347,6 +323,9 @@ fn optimise(
     let mut attraction = vec![[0.0f64; 2]; rows];
     let mut repulsion = vec![[0.0f64; 2]; rows];
     let mut fft = FftRepulsion::new();
+    let entropy = entropy_term(p);
+    let mut attractive = Attraction::new(p);
+    let mut single_layout = vec![[0.0_f32; 2]; rows];
     let mut kl = f64::NAN;
     for iteration in 0..total {
         let early = iteration < settings.early_exaggeration_iterations;
@@ -360,10 +339,14 @@ fn optimise(
             .unwrap_or((rows as f64 / exaggeration).max(50.0));
         let max_step = settings.max_step_norm;
         let report = (iteration + 1) % settings.report_every.max(1) == 0 || iteration + 1 == total;
-        let sum_p_log_w = attractive_forces(p, &layout, &mut attraction, report);
+        let with_kl = (iteration + 1) % KL_EVERY == 0 || iteration + 1 == total;
+        for (single, &[x, y]) in single_layout.iter_mut().zip(&layout) {
+            *single = [x as f32, y as f32];
+        }
+        let sum_p_log_w = attractive.forces(&single_layout, &mut attraction, with_kl);
         let z = fft.forces(&layout, &mut repulsion);
-        if report {
-            kl = kl_divergence(p, sum_p_log_w, z);
+        if with_kl {
+            kl = kl_divergence(entropy, sum_p_log_w, z);
         }
         layout
             .par_iter_mut()
@@ -380,8 +363,11 @@ fn optimise(
                     };
                     step[d] = momentum * step[d] - learning_rate * gain[d] * gradient;
                 }
-                let norm = step[0].hypot(step[1]);
-                if norm > max_step {
+                // Steps are bounded, so the squared norm cannot overflow (libm's hypot
+                // cost as much as the whole update).
+                let squared = step[0] * step[0] + step[1] * step[1];
+                if squared > max_step * max_step {
+                    let norm = squared.sqrt();
                     step[0] *= max_step / norm;
                     step[1] *= max_step / norm;
                 }
@@ -403,7 +389,7 @@ fn optimise(
                 stage: "optimising",
                 iteration: iteration + 1,
                 iterations: total,
-                kl_divergence: Some(kl),
+                kl_divergence: with_kl.then_some(kl),
                 layout: Some(&snapshot),
             });
         }

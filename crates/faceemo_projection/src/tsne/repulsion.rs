@@ -61,19 +61,17 @@ impl Grid {
         }
     }
 
-    /// The first node index and the Lagrange weights of a coordinate.
+    /// The first node index and the Lagrange weights of a coordinate: the quadratic
+    /// Lagrange basis on the interval's nodes at ⅙, ½ and ⅚ of its width.
+    #[inline]
     fn weights(&self, value: f64) -> (usize, [f64; NODES]) {
+        const _: () = assert!(NODES == 3, "the weights below are written for three nodes");
         let scaled = (value - self.min) / self.box_width;
         let interval = (scaled.floor().max(0.0) as usize).min(self.intervals - 1);
         let u = scaled - interval as f64;
-        let node = |m: usize| (m as f64 + 0.5) / NODES as f64;
-        let mut weights = [1.0; NODES];
-        for (l, weight) in weights.iter_mut().enumerate() {
-            for m in (0..NODES).filter(|&m| m != l) {
-                *weight *= (u - node(m)) / (node(l) - node(m));
-            }
-        }
-        (interval * NODES, weights)
+        let (a, b, c) = (u - 1.0 / 6.0, u - 0.5, u - 5.0 / 6.0);
+        // Denominators (n_l − n_m)(n_l − n_k): 2/9, −1/9, 2/9.
+        (interval * NODES, [4.5 * b * c, -9.0 * a * c, 4.5 * a * b])
     }
 }
 
@@ -118,22 +116,22 @@ impl FftRepulsion {
             length,
         };
 
-        let kernel = plans.transform(&kernel_grid(&grid));
+        let kernel = plans.transform(&kernel_grid(&grid), length);
         let charges = spread(positions, &grid);
-        let potentials: Vec<Vec<f64>> = charges
-            .iter()
-            .map(|channel| {
-                let mut spectrum = plans.transform(&padded(channel, side, length));
-                for (value, k) in spectrum.iter_mut().zip(&kernel) {
-                    *value *= k;
+        let mut potentials = vec![[0.0; CHARGES]; side * side];
+        let scale = 1.0 / (length * length) as f64;
+        for charge in 0..CHARGES {
+            let mut spectrum = plans.transform(&padded(&charges, charge, side, length), side);
+            for (value, k) in spectrum.iter_mut().zip(&kernel) {
+                *value *= k;
+            }
+            let full = plans.inverse(spectrum, side);
+            for (cells, row) in potentials.chunks_mut(side).zip(full.chunks(length)) {
+                for (cell, &value) in cells.iter_mut().zip(row) {
+                    cell[charge] = value * scale;
                 }
-                let full = plans.inverse(spectrum);
-                let scale = 1.0 / (length * length) as f64;
-                (0..side * side)
-                    .map(|i| full[(i / side) * length + i % side] * scale)
-                    .collect()
-            })
-            .collect();
+            }
+        }
 
         let sums: Vec<f64> = positions
             .par_iter()
@@ -181,28 +179,29 @@ fn kernel_grid(grid: &Grid) -> Vec<f64> {
     values
 }
 
-/// Each point's charges spread onto the grid nodes, one grid per charge. Points are split
-/// into as many chunks as threads; chunk grids are added in order (deterministic).
-fn spread(positions: &[[f64; 2]], grid: &Grid) -> Vec<Vec<f64>> {
+/// Each point's charges spread onto the grid nodes, the four charges of a node side by
+/// side (`[node][charge]`, so a point touches nine 32-byte cells). Points are split into as
+/// many chunks as threads; chunk grids are added in order (deterministic).
+fn spread(positions: &[[f64; 2]], grid: &Grid) -> Vec<[f64; CHARGES]> {
     let side = grid.nodes;
     let chunk = positions
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .max(1);
-    let partial: Vec<Vec<f64>> = positions
+    let partial: Vec<Vec<[f64; CHARGES]>> = positions
         .par_chunks(chunk)
         .map(|points| {
-            let mut charges = vec![0.0; CHARGES * side * side];
+            let mut charges = vec![[0.0; CHARGES]; side * side];
             for &[x, y] in points {
                 let (x0, wx) = grid.weights(x);
                 let (y0, wy) = grid.weights(y);
                 let q = [1.0, x, y, x * x + y * y];
                 for (dy, &weight_y) in wy.iter().enumerate() {
-                    for (dx, &weight_x) in wx.iter().enumerate() {
-                        let node = (y0 + dy) * side + x0 + dx;
+                    let row = &mut charges[(y0 + dy) * side + x0..][..NODES];
+                    for (cell, &weight_x) in row.iter_mut().zip(&wx) {
                         let w = weight_x * weight_y;
-                        for (c, &charge) in q.iter().enumerate() {
-                            charges[c * side * side + node] += w * charge;
+                        for (total, &charge) in cell.iter_mut().zip(&q) {
+                            *total += w * charge;
                         }
                     }
                 }
@@ -210,38 +209,46 @@ fn spread(positions: &[[f64; 2]], grid: &Grid) -> Vec<Vec<f64>> {
             charges
         })
         .collect();
-    let mut total = vec![0.0; CHARGES * side * side];
-    for part in partial {
+    let mut parts = partial.into_iter();
+    let mut total = parts
+        .next()
+        .unwrap_or_else(|| vec![[0.0; CHARGES]; side * side]);
+    for part in parts {
         for (t, p) in total.iter_mut().zip(part) {
-            *t += p;
+            for (a, b) in t.iter_mut().zip(p) {
+                *a += b;
+            }
         }
     }
-    total.chunks(side * side).map(<[f64]>::to_vec).collect()
+    total
 }
 
-/// The four potentials at a point, interpolated from the grid.
-fn gather(grid: &Grid, potentials: &[Vec<f64>], point: [f64; 2]) -> [f64; CHARGES] {
+/// The four potentials at a point, interpolated from the grid (`[node][charge]`).
+#[inline]
+fn gather(grid: &Grid, potentials: &[[f64; CHARGES]], point: [f64; 2]) -> [f64; CHARGES] {
     let side = grid.nodes;
     let (x0, wx) = grid.weights(point[0]);
     let (y0, wy) = grid.weights(point[1]);
     let mut phi = [0.0; CHARGES];
     for (dy, &weight_y) in wy.iter().enumerate() {
-        for (dx, &weight_x) in wx.iter().enumerate() {
-            let node = (y0 + dy) * side + x0 + dx;
+        let row = &potentials[(y0 + dy) * side + x0..][..NODES];
+        for (cell, &weight_x) in row.iter().zip(&wx) {
             let w = weight_x * weight_y;
-            for (c, value) in phi.iter_mut().enumerate() {
-                *value += w * potentials[c][node];
+            for (value, &potential) in phi.iter_mut().zip(cell) {
+                *value += w * potential;
             }
         }
     }
     phi
 }
 
-fn padded(channel: &[f64], side: usize, length: usize) -> Vec<f64> {
+/// Charge `charge` of the interleaved grid, in the top-left corner of a zero `length²` grid.
+fn padded(charges: &[[f64; CHARGES]], charge: usize, side: usize, length: usize) -> Vec<f64> {
     let mut values = vec![0.0; length * length];
-    for row in 0..side {
-        values[row * length..row * length + side]
-            .copy_from_slice(&channel[row * side..(row + 1) * side]);
+    for (row, cells) in values.chunks_mut(length).zip(charges.chunks(side)) {
+        for (value, cell) in row.iter_mut().zip(cells) {
+            *value = cell[charge];
+        }
     }
     values
 }
@@ -256,12 +263,13 @@ struct Plans {
 }
 
 impl Plans {
-    /// Row-major `length × length` real grid → `length × (length/2+1)` spectrum.
-    fn transform(&self, values: &[f64]) -> Vec<Complex<f64>> {
+    /// Row-major `length × length` real grid → `length × (length/2+1)` spectrum. Rows from
+    /// `nonzero_rows` on must be zero (the padding): their transforms are zero and skipped.
+    fn transform(&self, values: &[f64], nonzero_rows: usize) -> Vec<Complex<f64>> {
         let length = self.length;
         let width = length / 2 + 1;
         let mut spectrum = vec![Complex::zero(); length * width];
-        spectrum
+        spectrum[..nonzero_rows * width]
             .par_chunks_mut(width)
             .zip(values.par_chunks(length))
             .for_each_init(
@@ -281,12 +289,13 @@ impl Plans {
         spectrum
     }
 
-    /// The inverse of [`Plans::transform`], unnormalised.
-    fn inverse(&self, mut spectrum: Vec<Complex<f64>>) -> Vec<f64> {
+    /// The inverse of [`Plans::transform`], unnormalised, for the first `wanted_rows` rows
+    /// of the grid (the others are left zero).
+    fn inverse(&self, mut spectrum: Vec<Complex<f64>>, wanted_rows: usize) -> Vec<f64> {
         let length = self.length;
         let width = length / 2 + 1;
         self.columns(&mut spectrum, &self.column_inverse);
-        let mut values = vec![0.0; length * length];
+        let mut values = vec![0.0; wanted_rows * length];
         values
             .par_chunks_mut(length)
             .zip(spectrum.par_chunks_mut(width))
@@ -303,25 +312,30 @@ impl Plans {
         values
     }
 
-    /// A complex FFT down every column of a `length × width` spectrum.
+    /// A complex FFT down every column of a `length × width` spectrum: transposed (in
+    /// parallel pieces of columns), transformed, transposed back.
     fn columns(&self, spectrum: &mut [Complex<f64>], plan: &Arc<dyn rustfft::Fft<f64>>) {
         let length = self.length;
         let width = length / 2 + 1;
         let mut transposed = vec![Complex::zero(); length * width];
-        for (row, values) in spectrum.chunks(width).enumerate() {
-            for (column, value) in values.iter().enumerate() {
-                transposed[column * length + row] = *value;
-            }
-        }
-        transposed.par_chunks_mut(length).for_each_init(
+        let source: &[Complex<f64>] = spectrum;
+        transposed.par_chunks_mut(length).enumerate().for_each_init(
             || vec![Complex::zero(); plan.get_inplace_scratch_len()],
-            |scratch, column| plan.process_with_scratch(column, scratch),
+            |scratch, (column, values)| {
+                for (row, value) in values.iter_mut().enumerate() {
+                    *value = source[row * width + column];
+                }
+                plan.process_with_scratch(values, scratch);
+            },
         );
-        for (column, values) in transposed.chunks(length).enumerate() {
-            for (row, value) in values.iter().enumerate() {
-                spectrum[row * width + column] = *value;
-            }
-        }
+        spectrum
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(row, values)| {
+                for (column, value) in values.iter_mut().enumerate() {
+                    *value = transposed[column * length + row];
+                }
+            });
     }
 }
 
