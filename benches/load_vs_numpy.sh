@@ -4,6 +4,7 @@
 # Usage: benches/load_vs_numpy.sh [DIR] [REPEATS]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+print_cpu
 dir="${1:-bench-data/full-size-release}"
 repeats="${2:-9}"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_full_size_release.py "$dir"

@@ -9,6 +9,7 @@
 # Needs python3 with numpy and scikit-learn. Usage: [LINFA=1] benches/pca_vs_sklearn.sh [DIR] [REPEATS]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+print_cpu
 dir="${1:-bench-data/full-size-release}"
 repeats="${2:-3}"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_full_size_release.py "$dir"

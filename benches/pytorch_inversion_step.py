@@ -2,7 +2,9 @@
 """The peer of the inversion benchmark: the same objective, start, Adam and schedule as
 crates/faceemo_inversion (see scripts/make_vit_reference.py), run in PyTorch on the same
 model, same thread count (on the GPU with DEVICE=cuda). Prints the median seconds per step
-and the final cosine.
+and the final cosine; with UNTIL_COSINE=C it stops, as `faceemo invert --until-cosine C` does,
+at the first step whose CLS cosine reaches C with the target's class kept, and prints that
+step and the seconds from the start of the optimisation.
 Usage: pytorch_inversion_step.py MODEL_DIR IMAGE STEPS THREADS [DEVICE]"""
 import math
 import os
@@ -37,6 +39,9 @@ def main(folder, image_path, steps, threads, device="cpu"):
     pixels = processor(images=Image.open(image_path).convert("RGB"), return_tensors="pt")["pixel_values"].to(device)
     with torch.no_grad():
         target_cls = model.vit(pixels).last_hidden_state[:, 0]
+        target_class = int(model.classifier(target_cls).argmax())
+    until = float(os.environ["UNTIL_COSINE"]) if os.environ.get("UNTIL_COSINE") else None
+    reached = None
     mean = np.array(processor.image_mean, dtype=np.float32)
     std = np.array(processor.image_std, dtype=np.float32)
     low = torch.from_numpy((0.0 - mean) / std)[None, :, None, None].to(device)
@@ -52,6 +57,7 @@ def main(folder, image_path, steps, threads, device="cpu"):
     cfg = INVERSION
     optimiser = torch.optim.Adam([image], lr=cfg["learning_rate"])
     times = []
+    started = time.perf_counter()
     for step in range(steps):
         synchronise(device)
         begin = time.perf_counter()
@@ -62,6 +68,10 @@ def main(folder, image_path, steps, threads, device="cpu"):
         cls = model.vit(image).last_hidden_state[:, 0]
         mse = ((cls - target_cls) ** 2).mean()
         cos = (cls * target_cls).sum() / (cls.norm() * target_cls.norm() + 1e-12)
+        if until is not None and float(cos) >= until and int(model.classifier(cls).argmax()) == target_class:
+            synchronise(device)
+            reached = (step, time.perf_counter() - started)
+            break
         tv = ((image[..., 1:] - image[..., :-1]) ** 2).mean() + ((image[..., 1:, :] - image[..., :-1, :]) ** 2).mean()
         loss = cfg["feature_mse"] * mse + cfg["feature_cosine"] * (1 - cos) + cfg["total_variation"] * tv \
             + cfg["l2"] * (image ** 2).mean()
@@ -71,10 +81,13 @@ def main(folder, image_path, steps, threads, device="cpu"):
             image.copy_(torch.max(torch.min(image, high), low))
         synchronise(device)
         times.append(time.perf_counter() - begin)
+    if until is not None:
+        print(f"pytorch {torch.__version__} {device} threads {threads}: cosine {until} "
+              + (f"reached at step {reached[0]} after {reached[1]:.1f} s" if reached else f"not reached in {steps} steps"))
     with torch.no_grad():
         final = model.vit(image).last_hidden_state[0, 0]
     cosine = float(torch.nn.functional.cosine_similarity(final, target_cls[0], dim=0))
-    print(f"pytorch {torch.__version__} {device} threads {threads}: {steps} steps in {sum(times):.1f} s; "
+    print(f"pytorch {torch.__version__} {device} threads {threads}: {len(times)} steps in {sum(times):.1f} s; "
           f"median step {statistics.median(times[1:] or times):.3f} s (first step excluded); final cosine {cosine:.4f}")
 
 

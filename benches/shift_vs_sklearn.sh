@@ -14,5 +14,5 @@ cargo build --release
 "$CARGO_TARGET_DIR/release/faceemo" shift "$dir" --json | grep -E '"seconds"' | tr -d '\n '
 echo
 GLIBC_TUNABLES="$peer_malloc" python3 benches/shift_vs_sklearn.py "$dir"
-lscpu | grep -E '^(Model name|CPU family|Model):' | tr -s ' ' | tr '\n' ';'
+print_cpu
 echo

@@ -6,6 +6,7 @@
 # Needs python3 with numpy, scikit-learn and openTSNE. Usage: benches/tsne_vs_opentsne.sh [DIR]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+print_cpu
 dir="${1:-bench-data/structured-release}"
 threads="$(nproc)"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_structured_release.py "$dir"

@@ -13,7 +13,7 @@ dir="${1:-bench-data/structured-release}"
 threads="$(nproc)"
 [ -f "$dir/combined_vit_features_train.npz" ] || python3 benches/make_structured_release.py "$dir"
 cargo build --release
-lscpu | grep -E 'Model name|^CPU\(s\)'
+print_cpu
 for method in umap tsne; do
     RAYON_NUM_THREADS="$threads" "$CARGO_TARGET_DIR/release/faceemo" project "$dir" --method "$method" \
         --json --no-map-cache -o "/tmp/faceemo-$method-bench.csv" \

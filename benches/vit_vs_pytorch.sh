@@ -4,6 +4,7 @@
 # Needs python3 with torch + transformers + pillow. Usage: benches/vit_vs_pytorch.sh [BACKEND] [RUNS]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+print_cpu
 backend="${1:-cpu}"
 runs="${2:-5}"
 threads="$(nproc)"
