@@ -68,7 +68,7 @@ def main(folder, image_path, steps, threads, device="cpu"):
         cls = model.vit(image).last_hidden_state[:, 0]
         mse = ((cls - target_cls) ** 2).mean()
         cos = (cls * target_cls).sum() / (cls.norm() * target_cls.norm() + 1e-12)
-        if until is not None and float(cos) >= until and int(model.classifier(cls).argmax()) == target_class:
+        if until is not None and float(cos.detach()) >= until and int(model.classifier(cls.detach()).argmax()) == target_class:
             synchronise(device)
             reached = (step, time.perf_counter() - started)
             break

@@ -147,10 +147,10 @@ fn draw_band(
             #[allow(clippy::cast_sign_loss, reason = "clamped to the band above")]
             let line = &mut band[(start + first_column) as usize..=(start + last_column) as usize];
             for pixel in line {
-                let [r, g, b, a] = paint
+                let [red, green, blue, alpha] = paint
                     .over(u32::from_le_bytes(pixel.to_array()))
                     .to_le_bytes();
-                *pixel = Color32::from_rgba_premultiplied(r, g, b, a);
+                *pixel = Color32::from_rgba_premultiplied(red, green, blue, alpha);
             }
         }
     };
