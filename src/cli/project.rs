@@ -298,13 +298,14 @@ fn run_tsne(
         cache,
         JobContext::new(&progress, &cancel),
         &mut |update| {
-            if let Some(kl) = update.kl_divergence {
-                progress.report(ProgressUpdate {
-                    stage: format!("t-SNE, KL {kl:.3}"),
-                    done: update.iteration as u64,
-                    total: update.iterations as u64,
-                });
-            }
+            let stage = update
+                .kl_divergence
+                .map_or_else(|| "t-SNE".to_owned(), |kl| format!("t-SNE, KL {kl:.3}"));
+            progress.report(ProgressUpdate {
+                stage,
+                done: update.iteration as u64,
+                total: update.iterations as u64,
+            });
         },
         &mut |error| eprintln!("warning: cannot store the t-SNE map in the map cache: {error}"),
     )?;

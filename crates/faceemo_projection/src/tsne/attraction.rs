@@ -28,7 +28,9 @@ pub(crate) struct Attraction {
 }
 
 impl Attraction {
-    /// The upper triangle of `p`.
+    /// The upper triangle of `p`, which must be symmetric in pattern and values (as
+    /// [`symmetrise`](super::affinity::symmetrise) makes it): an entry below the diagonal
+    /// stands for its mirror image.
     pub(crate) fn new(p: &SparseAffinities) -> Self {
         let rows = p.rows();
         let mut offsets = Vec::with_capacity(rows + 1);

@@ -389,7 +389,8 @@ fn optimise(
                 stage: "optimising",
                 iteration: iteration + 1,
                 iterations: total,
-                kl_divergence: with_kl.then_some(kl),
+                // The last evaluation (every KL_EVERY iterations), once there is one.
+                kl_divergence: (!kl.is_nan()).then_some(kl),
                 layout: Some(&snapshot),
             });
         }

@@ -290,7 +290,7 @@ impl Plans {
     }
 
     /// The inverse of [`Plans::transform`], unnormalised, for the first `wanted_rows` rows
-    /// of the grid (the others are left zero).
+    /// of the grid (`wanted_rows × length` values; the rest are never needed).
     fn inverse(&self, mut spectrum: Vec<Complex<f64>>, wanted_rows: usize) -> Vec<f64> {
         let length = self.length;
         let width = length / 2 + 1;

@@ -107,7 +107,8 @@ pub(crate) fn pow(x: f32, b: f32) -> f32 {
 
 /// [`pow`] of every lane of `x`: the polynomials run on all lanes without a branch (so the
 /// compiler evaluates them in vector registers), and only the rare lane they do not cover
-/// (zero, subnormal, infinite, NaN, or a result out of f32's normal range) goes to libm.
+/// (subnormal, infinite, NaN, zero with `b ≤ 0`, or a result out of f32's normal range) goes
+/// to libm.
 #[inline]
 #[allow(clippy::many_single_char_names, reason = "the formulas' names")]
 pub(crate) fn pow_lanes<const L: usize>(x: [f32; L], b: f32) -> [f32; L] {
@@ -141,8 +142,13 @@ pub(crate) fn pow_lanes<const L: usize>(x: [f32; L], b: f32) -> [f32; L] {
                     + f * (0.055_503_27 + f * (0.009_676_037 + f * 0.001_340_043_2))));
         let whole = shifted.to_bits().wrapping_sub(ROUND.to_bits());
         power[lane] = fraction * f32::from_bits(whole.wrapping_add(127) << 23);
+        // Zero (the padding lanes of a batch of negative samples) is 0^b = 0 for b > 0.
+        let zero = x[lane] == 0.0 && b > 0.0;
+        if zero {
+            power[lane] = 0.0;
+        }
         covered[lane] =
-            x[lane] >= f32::MIN_POSITIVE && x[lane] < f32::MAX && y > -126.0 && y < 126.0;
+            zero || (x[lane] >= f32::MIN_POSITIVE && x[lane] < f32::MAX && y > -126.0 && y < 126.0);
     }
     if covered.contains(&false) {
         for lane in 0..L {
