@@ -8,13 +8,15 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
 use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate};
 use faceemo_projection::{
     AnnSettings, NeighbourSearch, Pca, UmapSettings, approximate_neighbours, knn_recall,
     neighbours_of_all, sample_rows, umap,
 };
-use ndarray::{Axis, s};
+use ndarray::s;
+
+#[path = "release_rows.rs"]
+mod release_rows;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -22,13 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let skip_exact = args.any(|a| a == "--skip-exact");
     let cancel = CancelToken::new();
     let quiet = JobContext::new(&IgnoreProgress, &cancel);
-    let release = load_release(
-        &ReleaseFiles::from_paths(&[folder])?,
-        LabelOrder::release_default(),
-        quiet,
-    )?;
-    let views: Vec<_> = release.splits.iter().map(|s| s.features.view()).collect();
-    let all = ndarray::concatenate(Axis(0), &views)?;
+    let all = release_rows::release_rows(&folder)?;
     let started = Instant::now();
     let pca = Pca::fit(all.view(), 50)?;
     let reduced = pca.transform(all.view())?;

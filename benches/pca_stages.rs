@@ -8,10 +8,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
-use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate};
+use faceemo_jobs::{CancelToken, JobContext, ProgressUpdate};
 use faceemo_projection::Pca;
-use ndarray::Axis;
+
+#[path = "release_rows.rs"]
+mod release_rows;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -20,14 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("usage: pca_stages RELEASE_DIR [REPEATS]")?,
     );
     let repeats: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let all = release_rows::release_rows(&folder)?;
     let cancel = CancelToken::new();
-    let release = load_release(
-        &ReleaseFiles::from_paths(&[folder])?,
-        LabelOrder::release_default(),
-        JobContext::new(&IgnoreProgress, &cancel),
-    )?;
-    let views: Vec<_> = release.splits.iter().map(|s| s.features.view()).collect();
-    let all = ndarray::concatenate(Axis(0), &views)?;
     for _ in 0..repeats {
         let started = Instant::now();
         let stamp = |update: ProgressUpdate| {

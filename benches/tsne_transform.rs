@@ -7,10 +7,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use faceemo_data::{LabelOrder, ReleaseFiles, load_release};
-use faceemo_jobs::{CancelToken, IgnoreProgress, JobContext, ProgressUpdate};
+use faceemo_jobs::{CancelToken, JobContext, ProgressUpdate};
 use faceemo_projection::{TsneSettings, tsne};
-use ndarray::{Axis, s};
+use ndarray::s;
+
+#[path = "release_rows.rs"]
+mod release_rows;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     faceemo::process::keep_freed_memory_for_reuse();
@@ -19,14 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .ok_or("usage: tsne_transform RELEASE_DIR")?,
     );
+    let all = release_rows::release_rows(&folder)?;
     let cancel = CancelToken::new();
-    let release = load_release(
-        &ReleaseFiles::from_paths(&[folder])?,
-        LabelOrder::release_default(),
-        JobContext::new(&IgnoreProgress, &cancel),
-    )?;
-    let views: Vec<_> = release.splits.iter().map(|s| s.features.view()).collect();
-    let all = ndarray::concatenate(Axis(0), &views)?;
     let held_out = 100;
     let reference = all.slice(s![..all.nrows() - held_out, ..]);
     let new_rows = all.slice(s![all.nrows() - held_out.., ..]);

@@ -121,6 +121,9 @@ fn draw_band(
     );
     #[allow(clippy::cast_precision_loss, reason = "the radius is at most 4096")]
     let low_column = -(radius as f64);
+    let signed = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    let (radius_i, band_top) = (signed(radius), signed(y_start));
+    let (row_limit, column_limit, stride) = (signed(rows) - 1, signed(width) - 1, signed(width));
     let mut plot = |point: usize, paint: Paint| {
         let [x, y] = positions[point];
         let py = ((view.max[1] - f64::from(y)) * scale_y).floor();
@@ -136,14 +139,12 @@ fn draw_band(
             reason = "both lie in the widened band"
         )]
         let (px, py) = (px as i64, py as i64);
-        let signed = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-        let (radius, band_top) = (signed(radius), signed(y_start));
-        let first_row = (py - radius - band_top).max(0);
-        let last_row = (py + radius - band_top).min(signed(rows) - 1);
-        let first_column = (px - radius).max(0);
-        let last_column = (px + radius).min(signed(width) - 1);
+        let first_row = (py - radius_i - band_top).max(0);
+        let last_row = (py + radius_i - band_top).min(row_limit);
+        let first_column = (px - radius_i).max(0);
+        let last_column = (px + radius_i).min(column_limit);
         for row in first_row..=last_row {
-            let start = row * signed(width);
+            let start = row * stride;
             #[allow(clippy::cast_sign_loss, reason = "clamped to the band above")]
             let line = &mut band[(start + first_column) as usize..=(start + last_column) as usize];
             for pixel in line {

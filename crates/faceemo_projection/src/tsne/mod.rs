@@ -389,7 +389,8 @@ fn optimise(
                 stage: "optimising",
                 iteration: iteration + 1,
                 iterations: total,
-                // The last evaluation (every KL_EVERY iterations), once there is one.
+                // The last evaluation (every KL_EVERY iterations) once there is one, so
+                // every report shows the newest.
                 kl_divergence: (!kl.is_nan()).then_some(kl),
                 layout: Some(&snapshot),
             });

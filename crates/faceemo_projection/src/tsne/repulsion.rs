@@ -116,12 +116,12 @@ impl FftRepulsion {
             length,
         };
 
-        let kernel = plans.transform(&kernel_grid(&grid), length);
+        let kernel = plans.transform(&kernel_grid(&grid));
         let charges = spread(positions, &grid);
         let mut potentials = vec![[0.0; CHARGES]; side * side];
         let scale = 1.0 / (length * length) as f64;
         for charge in 0..CHARGES {
-            let mut spectrum = plans.transform(&padded(&charges, charge, side, length), side);
+            let mut spectrum = plans.transform(&padded(&charges, charge, side, length));
             for (value, k) in spectrum.iter_mut().zip(&kernel) {
                 *value *= k;
             }
@@ -242,9 +242,10 @@ fn gather(grid: &Grid, potentials: &[[f64; CHARGES]], point: [f64; 2]) -> [f64; 
     phi
 }
 
-/// Charge `charge` of the interleaved grid, in the top-left corner of a zero `length²` grid.
+/// Charge `charge` of the interleaved grid, in the first `side` rows (each `length` long,
+/// zero past `side`) of the zero-padded `length²` grid; the padding rows are left out.
 fn padded(charges: &[[f64; CHARGES]], charge: usize, side: usize, length: usize) -> Vec<f64> {
-    let mut values = vec![0.0; length * length];
+    let mut values = vec![0.0; side * length];
     for (row, cells) in values.chunks_mut(length).zip(charges.chunks(side)) {
         for (value, cell) in row.iter_mut().zip(cells) {
             *value = cell[charge];
@@ -263,13 +264,14 @@ struct Plans {
 }
 
 impl Plans {
-    /// Row-major `length × length` real grid → `length × (length/2+1)` spectrum. Rows from
-    /// `nonzero_rows` on must be zero (the padding): their transforms are zero and skipped.
-    fn transform(&self, values: &[f64], nonzero_rows: usize) -> Vec<Complex<f64>> {
+    /// Row-major real grid of `length` columns and up to `length` rows (the rows not given
+    /// are zero, so their transforms are too and are skipped) → `length × (length/2+1)`
+    /// spectrum.
+    fn transform(&self, values: &[f64]) -> Vec<Complex<f64>> {
         let length = self.length;
         let width = length / 2 + 1;
         let mut spectrum = vec![Complex::zero(); length * width];
-        spectrum[..nonzero_rows * width]
+        spectrum
             .par_chunks_mut(width)
             .zip(values.par_chunks(length))
             .for_each_init(

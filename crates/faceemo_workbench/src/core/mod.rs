@@ -1127,14 +1127,9 @@ impl Workbench {
                 if self.jobs.is_current(embedding.slot(), job) =>
             {
                 let state = self.map.embedding_mut(embedding);
-                // t-SNE evaluates its KL divergence every 50 iterations: between two, the
-                // last one of the same run stays.
-                let same_run = update.iteration > state.iteration;
-                if update.kl_divergence.is_some() || !same_run {
-                    state.kl_divergence = update.kl_divergence;
-                }
                 state.iteration = update.iteration;
                 state.iterations = update.iterations;
+                state.kl_divergence = update.kl_divergence;
                 state.layout = Some(update.layout);
                 if self.map.method == embedding.method() {
                     self.map.restyle();
